@@ -1,0 +1,676 @@
+//! Incremental updates: each [`Change`] touches only the entries it names and bumps the
+//! revision. A change that does not fit the current state is refused whole.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Account, Engine, GrantRec, Group, Membership, Node, NodeId, Principal, PrincipalId, RoleRef, SubjectRef};
+use crate::ids::{is_valid_id, split_resource};
+use crate::manifest::RoleDef;
+use crate::pack::TypeIdx;
+
+/// Whether a membership counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipStatus {
+    /// The member holds their role.
+    Active,
+    /// Soft-removed: kept for restore or purge, counts as absent.
+    Removed,
+}
+
+/// Who a grant is for: `principal:<id>` or `group:<id>`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Subject {
+    /// One principal.
+    Principal(String),
+    /// Every member of a group of the grant's account.
+    Group(String),
+}
+
+impl std::str::FromStr for Subject {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        match text.split_once(':') {
+            Some(("principal", id)) if is_valid_id(id) => Ok(Subject::Principal(id.to_owned())),
+            Some(("group", id)) if is_valid_id(id) => Ok(Subject::Group(id.to_owned())),
+            _ => Err(format!("subject `{text}` must be `principal:<id>` or `group:<id>`")),
+        }
+    }
+}
+
+impl TryFrom<String> for Subject {
+    type Error = String;
+
+    fn try_from(text: String) -> std::result::Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<Subject> for String {
+    fn from(subject: Subject) -> Self {
+        subject.to_string()
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Principal(id) => write!(f, "principal:{id}"),
+            Subject::Group(id) => write!(f, "group:{id}"),
+        }
+    }
+}
+
+/// One committed write, as the engine applies it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Change {
+    /// A new account; with `parent`, a child account of the parent's pack.
+    CreateAccount {
+        /// Account id.
+        id: String,
+        /// Pack id.
+        pack: String,
+        /// Parent account id.
+        parent: Option<String>,
+    },
+    /// Creates or replaces a principal's membership.
+    PutMembership {
+        /// Account id.
+        account: String,
+        /// Principal id.
+        principal: String,
+        /// Role id (pack or custom).
+        role: String,
+        /// External consultant: the role gives nothing, only grants do.
+        external: bool,
+        /// Active or soft-removed.
+        status: MembershipStatus,
+        /// Unix seconds after which the membership counts as absent.
+        expires_at: Option<i64>,
+    },
+    /// Deletes a membership outright.
+    RemoveMembership {
+        /// Account id.
+        account: String,
+        /// Principal id.
+        principal: String,
+    },
+    /// A resource under `parent` (default: the account).
+    AddResource {
+        /// Account id.
+        account: String,
+        /// `"<type>:<id>"`.
+        resource: String,
+        /// Parent resource name.
+        parent: Option<String>,
+        /// Owning principal.
+        owner: Option<String>,
+    },
+    /// Deletes a resource, its descendants and grants on them.
+    RemoveResource {
+        /// Account id.
+        account: String,
+        /// `"<type>:<id>"`.
+        resource: String,
+    },
+    /// A role on a resource (or the account) for a principal or group.
+    AddGrant {
+        /// Grant id, unique across the engine.
+        id: String,
+        /// Account id.
+        account: String,
+        /// Grantee.
+        subject: Subject,
+        /// Resource name; `None` or `"account"` for the account.
+        resource: Option<String>,
+        /// Role id.
+        role: String,
+        /// Unix seconds after which the grant counts as absent.
+        expires_at: Option<i64>,
+    },
+    /// Deletes a grant.
+    RemoveGrant {
+        /// Grant id.
+        id: String,
+    },
+    /// A new, empty group.
+    AddGroup {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+    },
+    /// Deletes a group and its grants.
+    RemoveGroup {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+    },
+    /// Puts a principal in a group.
+    AddGroupMember {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+        /// Principal id.
+        principal: String,
+    },
+    /// Takes a principal out of a group.
+    RemoveGroupMember {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+        /// Principal id.
+        principal: String,
+    },
+    /// A custom account-level role.
+    DefineRole {
+        /// Account id.
+        account: String,
+        /// The role; `grantable_on` and the flags must be left empty.
+        role: RoleDef,
+    },
+    /// Deletes a custom role nobody holds.
+    RemoveRole {
+        /// Account id.
+        account: String,
+        /// Role id.
+        role: String,
+    },
+}
+
+/// Why a change does not fit the state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChangeError {
+    /// An id breaks the id alphabet.
+    #[error("{what} id `{id}` is not valid: 1-128 characters of A-Z a-z 0-9 _ . : @ -")]
+    BadId {
+        /// What kind of id.
+        what: &'static str,
+        /// The id.
+        id: String,
+    },
+    /// No such pack is loaded.
+    #[error("pack `{0}` is not loaded")]
+    UnknownPack(String),
+    /// No such account.
+    #[error("account `{0}` does not exist")]
+    UnknownAccount(String),
+    /// The account id is taken.
+    #[error("account `{0}` already exists")]
+    AccountExists(String),
+    /// The parent's pack has no account type under the parent's type.
+    #[error("pack `{pack}` has no child account type under `{parent_type}`")]
+    NoChildAccountType {
+        /// Pack id.
+        pack: String,
+        /// The parent's type.
+        parent_type: String,
+    },
+    /// No such resource.
+    #[error("resource `{resource}` does not exist in account `{account}`")]
+    UnknownResource {
+        /// Account id.
+        account: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// The resource name is taken.
+    #[error("resource `{resource}` already exists in account `{account}`")]
+    ResourceExists {
+        /// Account id.
+        account: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// A resource name that is not `type:id`.
+    #[error("resource `{0}` must be `<type>:<id>`")]
+    BadResourceName(String),
+    /// The type is not in the pack (or is an account type).
+    #[error("resource type `{ty}` is not a resource type of pack `{pack}`")]
+    UnknownResourceType {
+        /// Pack id.
+        pack: String,
+        /// Type name.
+        ty: String,
+    },
+    /// The parent has the wrong type.
+    #[error("a `{ty}` must sit under a `{expected}`, not under `{found}`")]
+    WrongParentType {
+        /// The child type.
+        ty: String,
+        /// The type its parent must have.
+        expected: String,
+        /// The parent's type.
+        found: String,
+    },
+    /// The chain is too deep.
+    #[error("resource `{0}` would sit deeper than {max} levels", max = super::MAX_DEPTH)]
+    TooDeep(String),
+    /// No such role in the account.
+    #[error("role `{role}` does not exist in account `{account}`")]
+    UnknownRole {
+        /// Account id.
+        account: String,
+        /// Role id.
+        role: String,
+    },
+    /// The role may not be held there.
+    #[error("role `{role}` cannot be granted on a `{ty}`")]
+    RoleNotGrantable {
+        /// Role id.
+        role: String,
+        /// Type name.
+        ty: String,
+    },
+    /// No such membership.
+    #[error("`{principal}` is not a member of account `{account}`")]
+    UnknownMember {
+        /// Account id.
+        account: String,
+        /// Principal id.
+        principal: String,
+    },
+    /// No such group.
+    #[error("group `{group}` does not exist in account `{account}`")]
+    UnknownGroup {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+    },
+    /// The group id is taken.
+    #[error("group `{group}` already exists in account `{account}`")]
+    GroupExists {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+    },
+    /// No such grant.
+    #[error("grant `{0}` does not exist")]
+    UnknownGrant(String),
+    /// The grant id is taken.
+    #[error("grant `{0}` already exists")]
+    GrantExists(String),
+    /// A custom role that breaks the rules for custom roles.
+    #[error("custom role `{role}`: {reason}")]
+    InvalidCustomRole {
+        /// Role id.
+        role: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A custom role still held.
+    #[error("role `{0}` is still held by members or grants")]
+    RoleInUse(String),
+}
+
+type Result<T> = std::result::Result<T, ChangeError>;
+
+fn check_id(what: &'static str, id: &str) -> Result<()> {
+    if is_valid_id(id) { Ok(()) } else { Err(ChangeError::BadId { what, id: id.to_owned() }) }
+}
+
+impl Engine {
+    /// Applies one change and returns the new revision; on error nothing changed.
+    pub fn apply(&mut self, change: Change) -> Result<u64> {
+        match change {
+            Change::CreateAccount { id, pack, parent } => self.create_account(id, &pack, parent.as_deref())?,
+            Change::PutMembership { account, principal, role, external, status, expires_at } => {
+                let a = self.account_id(&account)?;
+                check_id("principal", &principal)?;
+                let role = self.grantable_role(a, &role, self.accounts[a as usize].node)?;
+                let p = self.intern(&principal);
+                let membership = Membership { role, external, status, expires_at };
+                if self.accounts[a as usize].members.insert(p, membership).is_none() {
+                    self.principals[p as usize].accounts.push(a);
+                }
+            }
+            Change::RemoveMembership { account, principal } => {
+                let a = self.account_id(&account)?;
+                let p = self.principal_index.get(&principal).copied();
+                let removed = p.and_then(|p| self.accounts[a as usize].members.remove(&p));
+                match (p, removed) {
+                    (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|&x| x != a),
+                    _ => return Err(ChangeError::UnknownMember { account, principal }),
+                }
+            }
+            Change::AddResource { account, resource, parent, owner } => {
+                self.add_resource(&account, resource, parent.as_deref(), owner.as_deref())?
+            }
+            Change::RemoveResource { account, resource } => {
+                let a = self.account_id(&account)?;
+                let node = self.accounts[a as usize]
+                    .resources
+                    .get(&resource)
+                    .copied()
+                    .ok_or(ChangeError::UnknownResource { account, resource })?;
+                self.remove_subtree(node);
+            }
+            Change::AddGrant { id, account, subject, resource, role, expires_at } => {
+                self.add_grant(id, &account, subject, resource.as_deref(), &role, expires_at)?
+            }
+            Change::RemoveGrant { id } => {
+                let slot = self.grant_index.get(&id).copied().ok_or(ChangeError::UnknownGrant(id))?;
+                self.remove_grant(slot);
+            }
+            Change::AddGroup { account, group } => {
+                let a = self.account_id(&account)?;
+                check_id("group", &group)?;
+                if self.accounts[a as usize].groups.contains_key(&group) {
+                    return Err(ChangeError::GroupExists { account, group });
+                }
+                let g = self.groups.len() as u32;
+                self.groups.push(Group { name: group.clone(), members: Default::default(), grants: Vec::new(), alive: true });
+                self.accounts[a as usize].groups.insert(group, g);
+            }
+            Change::RemoveGroup { account, group } => {
+                let (a, g) = self.group_id(&account, &group)?;
+                for slot in std::mem::take(&mut self.groups[g as usize].grants) {
+                    self.remove_grant(slot);
+                }
+                for p in std::mem::take(&mut self.groups[g as usize].members) {
+                    self.principals[p as usize].groups.retain(|&x| x != g);
+                }
+                self.groups[g as usize].alive = false;
+                self.accounts[a as usize].groups.remove(&group);
+            }
+            Change::AddGroupMember { account, group, principal } => {
+                let (_, g) = self.group_id(&account, &group)?;
+                check_id("principal", &principal)?;
+                let p = self.intern(&principal);
+                if self.groups[g as usize].members.insert(p) {
+                    self.principals[p as usize].groups.push(g);
+                }
+            }
+            Change::RemoveGroupMember { account, group, principal } => {
+                let (_, g) = self.group_id(&account, &group)?;
+                let p = self.principal_index.get(&principal).copied();
+                match p {
+                    Some(p) if self.groups[g as usize].members.remove(&p) => {
+                        self.principals[p as usize].groups.retain(|&x| x != g)
+                    }
+                    _ => return Err(ChangeError::UnknownMember { account: format!("{account}/group:{group}"), principal }),
+                }
+            }
+            Change::DefineRole { account, role } => {
+                let a = self.account_id(&account)?;
+                let compiled = self.compile_custom_role(a, &role)?;
+                let acc = &mut self.accounts[a as usize];
+                let index = u16::try_from(acc.custom_roles.len())
+                    .map_err(|_| ChangeError::InvalidCustomRole { role: role.id.clone(), reason: "too many custom roles".into() })?;
+                acc.custom_roles.push(compiled);
+                acc.custom_index.insert(role.id, index);
+            }
+            Change::RemoveRole { account, role } => {
+                let a = self.account_id(&account)?;
+                let Some(&index) = self.accounts[a as usize].custom_index.get(&role) else {
+                    return Err(ChangeError::UnknownRole { account, role });
+                };
+                let held = RoleRef::Custom(index);
+                let in_members = self.accounts[a as usize].members.values().any(|m| m.role == held);
+                let in_grants = self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
+                if in_members || in_grants {
+                    return Err(ChangeError::RoleInUse(role));
+                }
+                self.accounts[a as usize].custom_index.remove(&role);
+            }
+        }
+        self.revision += 1;
+        Ok(self.revision)
+    }
+
+    pub(crate) fn account_id(&self, account: &str) -> Result<u32> {
+        self.account_index.get(account).copied().ok_or_else(|| ChangeError::UnknownAccount(account.to_owned()))
+    }
+
+    fn group_id(&self, account: &str, group: &str) -> Result<(u32, u32)> {
+        let a = self.account_id(account)?;
+        let g = self.accounts[a as usize]
+            .groups
+            .get(group)
+            .copied()
+            .ok_or_else(|| ChangeError::UnknownGroup { account: account.to_owned(), group: group.to_owned() })?;
+        Ok((a, g))
+    }
+
+    fn intern(&mut self, principal: &str) -> PrincipalId {
+        if let Some(&p) = self.principal_index.get(principal) {
+            return p;
+        }
+        let p = self.principals.len() as PrincipalId;
+        self.principals.push(Principal { id: principal.to_owned(), ..Principal::default() });
+        self.principal_index.insert(principal.to_owned(), p);
+        p
+    }
+
+    /// Resolves a role id and checks it may be held on `node`.
+    pub(crate) fn grantable_role(&self, account: u32, role: &str, node: NodeId) -> Result<RoleRef> {
+        let account_id = &self.accounts[account as usize].id;
+        let role_ref = self
+            .role_ref(account, role)
+            .ok_or_else(|| ChangeError::UnknownRole { account: account_id.clone(), role: role.to_owned() })?;
+        let ty = self.nodes[node as usize].ty;
+        if !self.role(account, role_ref).grantable_on_type(ty) {
+            let ty = self.account_pack_of(account).types()[usize::from(ty)].name.clone();
+            return Err(ChangeError::RoleNotGrantable { role: role.to_owned(), ty });
+        }
+        Ok(role_ref)
+    }
+
+    fn push_node(&mut self, node: Node) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        if let Some(parent) = node.parent {
+            self.nodes[parent as usize].children.push(id);
+        }
+        self.nodes.push(node);
+        id
+    }
+
+    fn create_account(&mut self, id: String, pack: &str, parent: Option<&str>) -> Result<()> {
+        check_id("account", &id)?;
+        if self.account_index.contains_key(&id) {
+            return Err(ChangeError::AccountExists(id));
+        }
+        let (pack_index, parent_account, ty) = match parent {
+            None => {
+                let &p = self.pack_index.get(pack).ok_or_else(|| ChangeError::UnknownPack(pack.to_owned()))?;
+                (p, None, self.packs[p].root_type())
+            }
+            Some(parent) => {
+                let pa = self.account_id(parent)?;
+                let p = self.accounts[pa as usize].pack;
+                if self.packs[p].id() != pack {
+                    return Err(ChangeError::UnknownPack(format!("{pack} (a child account uses its parent's pack `{}`)", self.packs[p].id())));
+                }
+                let parent_ty = self.nodes[self.accounts[pa as usize].node as usize].ty;
+                let ty = self.packs[p]
+                    .types()
+                    .iter()
+                    .position(|t| t.account && t.parent == Some(parent_ty))
+                    .and_then(|t| TypeIdx::try_from(t).ok())
+                    .ok_or_else(|| ChangeError::NoChildAccountType {
+                        pack: pack.to_owned(),
+                        parent_type: self.packs[p].types()[usize::from(parent_ty)].name.clone(),
+                    })?;
+                (p, Some(pa), ty)
+            }
+        };
+        let a = self.accounts.len() as u32;
+        let node = self.push_node(Node {
+            name: id.clone(),
+            parent: parent_account.map(|pa| self.accounts[pa as usize].node),
+            account: a,
+            ty,
+            owner: None,
+            children: Vec::new(),
+            grants: Vec::new(),
+            alive: true,
+            is_account: true,
+        });
+        if let Some(pa) = parent_account {
+            self.accounts[pa as usize].children.push(a);
+        }
+        self.accounts.push(Account {
+            id: id.clone(),
+            pack: pack_index,
+            parent: parent_account,
+            node,
+            children: Vec::new(),
+            resources: Default::default(),
+            members: Default::default(),
+            groups: Default::default(),
+            custom_roles: Vec::new(),
+            custom_index: Default::default(),
+        });
+        self.account_index.insert(id, a);
+        Ok(())
+    }
+
+    fn add_resource(&mut self, account: &str, resource: String, parent: Option<&str>, owner: Option<&str>) -> Result<()> {
+        let a = self.account_id(account)?;
+        let (ty_name, id) = split_resource(&resource).ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
+        check_id("resource", id)?;
+        let pack = self.account_pack_of(a);
+        let ty = pack
+            .resource_type(ty_name)
+            .filter(|&t| !pack.types()[usize::from(t)].account)
+            .ok_or_else(|| ChangeError::UnknownResourceType { pack: pack.id().to_owned(), ty: ty_name.to_owned() })?;
+        if self.accounts[a as usize].resources.contains_key(&resource) {
+            return Err(ChangeError::ResourceExists { account: account.to_owned(), resource });
+        }
+        let parent_node = self.node_of(a, parent).ok_or_else(|| ChangeError::UnknownResource {
+            account: account.to_owned(),
+            resource: parent.unwrap_or_default().to_owned(),
+        })?;
+        let parent_ty = self.nodes[parent_node as usize].ty;
+        let pack = self.account_pack_of(a);
+        let expected = pack.types()[usize::from(ty)].parent;
+        if expected != Some(parent_ty) {
+            let name = |t: Option<TypeIdx>| t.map(|t| pack.types()[usize::from(t)].name.clone()).unwrap_or_default();
+            return Err(ChangeError::WrongParentType { ty: ty_name.to_owned(), expected: name(expected), found: name(Some(parent_ty)) });
+        }
+        let mut chain = [0; super::MAX_DEPTH];
+        if self.chain(parent_node, &mut chain) >= super::MAX_DEPTH {
+            return Err(ChangeError::TooDeep(resource));
+        }
+        if let Some(owner) = owner {
+            check_id("owner", owner)?;
+        }
+        let owner = owner.map(|o| self.intern(o));
+        let node = self.push_node(Node {
+            name: resource.clone(),
+            parent: Some(parent_node),
+            account: a,
+            ty,
+            owner,
+            children: Vec::new(),
+            grants: Vec::new(),
+            alive: true,
+            is_account: false,
+        });
+        self.accounts[a as usize].resources.insert(resource, node);
+        Ok(())
+    }
+
+    fn remove_subtree(&mut self, root: NodeId) {
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            let n = &mut self.nodes[node as usize];
+            n.alive = false;
+            stack.extend(std::mem::take(&mut n.children));
+            let grants = std::mem::take(&mut n.grants);
+            let (account, name) = (n.account, n.name.clone());
+            self.accounts[account as usize].resources.remove(&name);
+            for slot in grants {
+                self.remove_grant(slot);
+            }
+        }
+        if let Some(parent) = self.nodes[root as usize].parent {
+            self.nodes[parent as usize].children.retain(|&c| c != root);
+        }
+    }
+
+    fn add_grant(&mut self, id: String, account: &str, subject: Subject, resource: Option<&str>, role: &str, expires_at: Option<i64>) -> Result<()> {
+        check_id("grant", &id)?;
+        if self.grant_index.contains_key(&id) {
+            return Err(ChangeError::GrantExists(id));
+        }
+        let a = self.account_id(account)?;
+        let node = self.node_of(a, resource).ok_or_else(|| ChangeError::UnknownResource {
+            account: account.to_owned(),
+            resource: resource.unwrap_or_default().to_owned(),
+        })?;
+        let role = self.grantable_role(a, role, node)?;
+        let subject = match subject {
+            Subject::Principal(p) => {
+                check_id("principal", &p)?;
+                SubjectRef::Principal(self.intern(&p))
+            }
+            Subject::Group(g) => SubjectRef::Group(self.group_id(account, &g)?.1),
+        };
+        let slot = self.grants.len() as u32;
+        self.grants.push(GrantRec { id: id.clone(), subject, node, role, expires_at, alive: true });
+        self.grant_index.insert(id, slot);
+        self.nodes[node as usize].grants.push(slot);
+        match subject {
+            SubjectRef::Principal(p) => self.principals[p as usize].grants.push(slot),
+            SubjectRef::Group(g) => self.groups[g as usize].grants.push(slot),
+        }
+        Ok(())
+    }
+
+    fn remove_grant(&mut self, slot: u32) {
+        let grant = &mut self.grants[slot as usize];
+        if !grant.alive {
+            return;
+        }
+        grant.alive = false;
+        let (id, node, subject) = (std::mem::take(&mut grant.id), grant.node, grant.subject);
+        self.grant_index.remove(&id);
+        self.nodes[node as usize].grants.retain(|&s| s != slot);
+        match subject {
+            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|&s| s != slot),
+            SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),
+        }
+    }
+
+    pub(crate) fn compile_custom_role(&self, account: u32, role: &RoleDef) -> Result<crate::pack::CompiledRole> {
+        let fail = |reason: String| ChangeError::InvalidCustomRole { role: role.id.clone(), reason };
+        check_id("role", &role.id)?;
+        if self.role_ref(account, &role.id).is_some() {
+            return Err(fail("a role with this id already exists in the account or its pack".into()));
+        }
+        if role.title.trim().is_empty() {
+            return Err(fail("the title must not be empty".into()));
+        }
+        if role.default || role.single_holder || role.transferable || role.protected || role.grantee_requires.is_some() {
+            return Err(fail("custom roles cannot set default, single_holder, transferable, protected or grantee_requires".into()));
+        }
+        if !role.grantable_on.is_empty() {
+            return Err(fail("custom roles are account roles; leave grantable_on empty".into()));
+        }
+        let pack = self.account_pack_of(account);
+        for rule in &role.permissions {
+            if !pack.permission_ids().iter().any(|p| rule.matches(p)) {
+                return Err(fail(format!("permission `{}` is not a permission of pack `{}`", rule.pattern, pack.id())));
+            }
+        }
+        for managed in &role.manages {
+            if pack.role(managed).is_none() {
+                return Err(fail(format!("manages unknown role `{managed}`")));
+            }
+        }
+        let mut compiled = pack.compile_role(role, true);
+        compiled.grantable_on = 1u64 << self.nodes[self.accounts[account as usize].node as usize].ty;
+        Ok(compiled)
+    }
+}

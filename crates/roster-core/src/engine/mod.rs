@@ -1,0 +1,297 @@
+//! The compiled in-memory state: accounts, resource trees, memberships, grants, groups and
+//! custom roles, interned and linked for allocation-free decisions. Writes arrive as
+//! [`Change`]s ([`apply`](Engine::apply)) and update only what they touch.
+
+mod apply;
+mod query;
+
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::pack::{CompiledRole, Pack, TypeIdx};
+
+pub use apply::{Change, ChangeError, MembershipStatus, Subject};
+pub use query::{EffectivePermissions, QueryError};
+
+/// Index of an account in the engine.
+pub(crate) type AccountId = u32;
+/// Index of a resource node (accounts have one too).
+pub(crate) type NodeId = u32;
+/// Index of an interned principal.
+pub(crate) type PrincipalId = u32;
+/// Index of a group.
+pub(crate) type GroupId = u32;
+/// Index of a grant slot.
+pub(crate) type GrantSlot = u32;
+
+/// Deepest resource chain (resource → … → account → parent accounts) the engine accepts.
+pub const MAX_DEPTH: usize = 32;
+
+/// A role as memberships and grants refer to it: one of the pack's, or one of the
+/// account's custom roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RoleRef {
+    /// Index into the pack's roles.
+    Pack(u16),
+    /// Index into the account's custom roles.
+    Custom(u16),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) parent: Option<NodeId>,
+    pub(crate) account: AccountId,
+    pub(crate) ty: TypeIdx,
+    pub(crate) owner: Option<PrincipalId>,
+    pub(crate) children: Vec<NodeId>,
+    pub(crate) grants: Vec<GrantSlot>,
+    pub(crate) alive: bool,
+    /// Set on an account's own node.
+    pub(crate) is_account: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Membership {
+    pub(crate) role: RoleRef,
+    pub(crate) external: bool,
+    pub(crate) status: MembershipStatus,
+    pub(crate) expires_at: Option<i64>,
+}
+
+impl Membership {
+    pub(crate) fn is_live(&self, now: i64) -> bool {
+        self.status == MembershipStatus::Active && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Account {
+    pub(crate) id: String,
+    pub(crate) pack: usize,
+    pub(crate) parent: Option<AccountId>,
+    pub(crate) node: NodeId,
+    pub(crate) children: Vec<AccountId>,
+    pub(crate) resources: FxHashMap<String, NodeId>,
+    pub(crate) members: FxHashMap<PrincipalId, Membership>,
+    pub(crate) groups: FxHashMap<String, GroupId>,
+    pub(crate) custom_roles: Vec<CompiledRole>,
+    pub(crate) custom_index: FxHashMap<String, u16>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Principal {
+    pub(crate) id: String,
+    pub(crate) accounts: Vec<AccountId>,
+    pub(crate) grants: Vec<GrantSlot>,
+    pub(crate) groups: Vec<GroupId>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Group {
+    pub(crate) name: String,
+    pub(crate) members: FxHashSet<PrincipalId>,
+    pub(crate) grants: Vec<GrantSlot>,
+    pub(crate) alive: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SubjectRef {
+    Principal(PrincipalId),
+    Group(GroupId),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct GrantRec {
+    pub(crate) id: String,
+    pub(crate) subject: SubjectRef,
+    pub(crate) node: NodeId,
+    pub(crate) role: RoleRef,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) alive: bool,
+}
+
+impl GrantRec {
+    pub(crate) fn is_live(&self, now: i64) -> bool {
+        self.alive && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+/// The decision engine: the compiled snapshot of everything Roster knows.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    pub(crate) packs: Vec<Arc<Pack>>,
+    pub(crate) pack_index: FxHashMap<String, usize>,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) account_index: FxHashMap<String, AccountId>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) principals: Vec<Principal>,
+    pub(crate) principal_index: FxHashMap<String, PrincipalId>,
+    pub(crate) groups: Vec<Group>,
+    pub(crate) grants: Vec<GrantRec>,
+    pub(crate) grant_index: FxHashMap<String, GrantSlot>,
+    pub(crate) revision: u64,
+}
+
+/// A read-only view of one membership, for callers outside the engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipView {
+    /// Principal id.
+    pub principal: String,
+    /// Role id.
+    pub role: String,
+    /// Whether the member is an external consultant.
+    pub external: bool,
+    /// Active or removed.
+    pub status: MembershipStatus,
+    /// When the membership lapses (unix seconds).
+    pub expires_at: Option<i64>,
+}
+
+impl Engine {
+    /// An engine that knows these packs and nothing else yet.
+    pub fn new(packs: impl IntoIterator<Item = Arc<Pack>>) -> Self {
+        let mut engine = Engine::default();
+        for pack in packs {
+            engine.pack_index.insert(pack.id().to_owned(), engine.packs.len());
+            engine.packs.push(pack);
+        }
+        engine
+    }
+
+    /// The revision of the last applied change.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Sets the revision, e.g. to the database's after loading a snapshot.
+    pub fn set_revision(&mut self, revision: u64) {
+        self.revision = revision;
+    }
+
+    /// A loaded pack by id.
+    pub fn pack(&self, id: &str) -> Option<&Arc<Pack>> {
+        self.pack_index.get(id).map(|&i| &self.packs[i])
+    }
+
+    /// The pack an account uses.
+    pub fn account_pack(&self, account: &str) -> Option<&Arc<Pack>> {
+        self.account_index.get(account).map(|&a| &self.packs[self.accounts[a as usize].pack])
+    }
+
+    /// Whether the account exists.
+    pub fn has_account(&self, account: &str) -> bool {
+        self.account_index.contains_key(account)
+    }
+
+    /// The parent account's id, for a child account.
+    pub fn parent_account(&self, account: &str) -> Option<&str> {
+        let &a = self.account_index.get(account)?;
+        self.accounts[a as usize].parent.map(|p| self.accounts[p as usize].id.as_str())
+    }
+
+    /// Ids of an account's child accounts.
+    pub fn child_accounts(&self, account: &str) -> Vec<String> {
+        self.account_index
+            .get(account)
+            .map(|&a| self.accounts[a as usize].children.iter().map(|&c| self.accounts[c as usize].id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// One membership (any status) of a principal in an account.
+    pub fn membership(&self, account: &str, principal: &str) -> Option<MembershipView> {
+        let &a = self.account_index.get(account)?;
+        let &p = self.principal_index.get(principal)?;
+        let membership = self.accounts[a as usize].members.get(&p)?;
+        Some(self.membership_view(a, p, membership))
+    }
+
+    /// Every membership of an account with the given status, sorted by principal id.
+    pub fn memberships(&self, account: &str, status: MembershipStatus) -> Vec<MembershipView> {
+        let Some(&a) = self.account_index.get(account) else { return Vec::new() };
+        let mut views: Vec<MembershipView> = self.accounts[a as usize]
+            .members
+            .iter()
+            .filter(|(_, m)| m.status == status)
+            .map(|(&p, m)| self.membership_view(a, p, m))
+            .collect();
+        views.sort_by(|x, y| x.principal.cmp(&y.principal));
+        views
+    }
+
+    fn membership_view(&self, account: AccountId, principal: PrincipalId, membership: &Membership) -> MembershipView {
+        MembershipView {
+            principal: self.principals[principal as usize].id.clone(),
+            role: self.role(account, membership.role).id.clone(),
+            external: membership.external,
+            status: membership.status,
+            expires_at: membership.expires_at,
+        }
+    }
+
+    /// Counts of what the engine holds: accounts, resources, memberships, grants.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let members = self.accounts.iter().map(|a| a.members.len()).sum();
+        let live_grants = self.grants.iter().filter(|g| g.alive).count();
+        let resources = self.nodes.iter().filter(|n| n.alive && !n.is_account).count();
+        (self.accounts.len(), resources, members, live_grants)
+    }
+
+    pub(crate) fn role(&self, account: AccountId, role: RoleRef) -> &CompiledRole {
+        match role {
+            RoleRef::Pack(i) => &self.packs[self.accounts[account as usize].pack].roles()[usize::from(i)],
+            RoleRef::Custom(i) => &self.accounts[account as usize].custom_roles[usize::from(i)],
+        }
+    }
+
+    pub(crate) fn account_pack_of(&self, account: AccountId) -> &Pack {
+        &self.packs[self.accounts[account as usize].pack]
+    }
+
+    /// Resolves a role id in an account: pack roles first, then the account's custom roles.
+    pub(crate) fn role_ref(&self, account: AccountId, id: &str) -> Option<RoleRef> {
+        let acc = &self.accounts[account as usize];
+        self.packs[acc.pack]
+            .role(id)
+            .map(RoleRef::Pack)
+            .or_else(|| acc.custom_index.get(id).map(|&i| RoleRef::Custom(i)))
+    }
+
+    /// Resolves `None`/`"account"` to the account's node, else a resource of the account.
+    pub(crate) fn node_of(&self, account: AccountId, resource: Option<&str>) -> Option<NodeId> {
+        let acc = &self.accounts[account as usize];
+        match resource {
+            None | Some(crate::ids::ACCOUNT_RESOURCE) => Some(acc.node),
+            Some(name) => acc.resources.get(name).copied(),
+        }
+    }
+
+    /// Fills `chain` with `node` and its ancestors (through parent accounts); returns the length.
+    #[inline]
+    pub(crate) fn chain(&self, node: NodeId, chain: &mut [NodeId; MAX_DEPTH]) -> usize {
+        let mut len = 0;
+        let mut current = Some(node);
+        while let Some(n) = current {
+            if len == MAX_DEPTH {
+                break;
+            }
+            chain[len] = n;
+            len += 1;
+            current = self.nodes[n as usize].parent;
+        }
+        len
+    }
+
+    /// The display name of a node: `"account"` for accounts, else `"type:id"`.
+    pub(crate) fn node_name(&self, node: NodeId) -> &str {
+        let n = &self.nodes[node as usize];
+        if n.is_account { crate::ids::ACCOUNT_RESOURCE } else { &n.name }
+    }
+
+    /// The node's name qualified by its account, for explanations that cross accounts.
+    pub(crate) fn qualified_node_name(&self, node: NodeId) -> String {
+        let n = &self.nodes[node as usize];
+        format!("{}/{}", self.accounts[n.account as usize].id, self.node_name(node))
+    }
+}

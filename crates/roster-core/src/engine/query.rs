@@ -1,0 +1,388 @@
+//! Decisions and lookups over the compiled state. `check` is the hot path: interned
+//! lookups, a stack-allocated ancestor chain, bitset tests, no allocation.
+
+use std::ops::ControlFlow;
+
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+
+use super::{Engine, MAX_DEPTH, NodeId, PrincipalId, RoleRef, SubjectRef};
+use crate::decision::{Basis, Decision, Explanation, RoleUse, Source, Via};
+use crate::manifest::Condition;
+use crate::pack::{Holding, PermIdx};
+use crate::permset::PermSet;
+
+/// Why a question cannot be answered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// No such account.
+    #[error("account `{0}` does not exist")]
+    UnknownAccount(String),
+    /// The permission is not in the account's pack.
+    #[error("permission `{permission}` is not a permission of pack `{pack}`")]
+    UnknownPermission {
+        /// Pack id.
+        pack: String,
+        /// Permission id.
+        permission: String,
+    },
+    /// No such resource.
+    #[error("resource `{resource}` does not exist in account `{account}`")]
+    UnknownResource {
+        /// Account id.
+        account: String,
+        /// Resource name.
+        resource: String,
+    },
+    /// No such resource type.
+    #[error("resource type `{ty}` is not a type of pack `{pack}`")]
+    UnknownResourceType {
+        /// Pack id.
+        pack: String,
+        /// Type name.
+        ty: String,
+    },
+}
+
+/// Everything a principal may do on one resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EffectivePermissions {
+    /// Permission ids, in pack order.
+    pub permissions: Vec<String>,
+    /// Ids of the roles that reach the resource, sorted.
+    pub roles: Vec<String>,
+}
+
+type Chain = ([NodeId; MAX_DEPTH], usize);
+
+impl Engine {
+    fn resolve(&self, account: &str, permission: Option<&str>, resource: Option<&str>) -> Result<(u32, NodeId, PermIdx), QueryError> {
+        let &a = self.account_index.get(account).ok_or_else(|| QueryError::UnknownAccount(account.to_owned()))?;
+        let pack = self.account_pack_of(a);
+        let perm = match permission {
+            Some(permission) => pack.permission(permission).ok_or_else(|| QueryError::UnknownPermission {
+                pack: pack.id().to_owned(),
+                permission: permission.to_owned(),
+            })?,
+            None => 0,
+        };
+        let node = self.node_of(a, resource).ok_or_else(|| QueryError::UnknownResource {
+            account: account.to_owned(),
+            resource: resource.unwrap_or_default().to_owned(),
+        })?;
+        Ok((a, node, perm))
+    }
+
+    fn chain_of(&self, node: NodeId) -> Chain {
+        let mut chain = [0; MAX_DEPTH];
+        let len = self.chain(node, &mut chain);
+        (chain, len)
+    }
+
+    /// May `principal` do `permission` on `resource` (`None` = the account) at time `now`?
+    pub fn check(&self, account: &str, principal: &str, permission: &str, resource: Option<&str>, now: i64) -> Result<Decision, QueryError> {
+        let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
+        Ok(match self.principal_index.get(principal) {
+            Some(&p) => self.decide(p, node, perm, now),
+            None => Decision::DENIED,
+        })
+    }
+
+    /// Visits every live role reaching the chain: memberships of the accounts on it, then
+    /// direct grants, then group grants.
+    pub(crate) fn visit_roles<B>(
+        &self,
+        p: PrincipalId,
+        chain: &[NodeId],
+        now: i64,
+        mut visit: impl FnMut(Source, u32, RoleRef) -> ControlFlow<B>,
+    ) -> Option<B> {
+        for &node in chain {
+            let n = &self.nodes[node as usize];
+            if n.is_account
+                && let Some(m) = self.accounts[n.account as usize].members.get(&p)
+                && m.is_live(now)
+                && !m.external
+                && let ControlFlow::Break(b) = visit(Source::Membership(n.account), n.account, m.role)
+            {
+                return Some(b);
+            }
+        }
+        let principal = &self.principals[p as usize];
+        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
+        for &slot in principal.grants.iter().chain(group_grants) {
+            let grant = &self.grants[slot as usize];
+            if grant.is_live(now)
+                && chain.contains(&grant.node)
+                && let ControlFlow::Break(b) = visit(Source::Grant(slot), self.nodes[grant.node as usize].account, grant.role)
+            {
+                return Some(b);
+            }
+        }
+        None
+    }
+
+    pub(crate) fn owns(&self, p: PrincipalId, chain: &[NodeId]) -> bool {
+        chain.iter().any(|&n| self.nodes[n as usize].owner == Some(p))
+    }
+
+    pub(crate) fn assigned(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
+        self.visit_roles(p, chain, now, |source, _, _| match source {
+            Source::Grant(_) => ControlFlow::Break(()),
+            Source::Membership(_) => ControlFlow::Continue(()),
+        })
+        .is_some()
+    }
+
+    fn condition_met(&self, condition: Condition, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
+        match condition {
+            Condition::Owner => self.owns(p, chain),
+            Condition::Assigned => self.assigned(p, chain, now),
+        }
+    }
+
+    /// The decision for interned ids.
+    pub(crate) fn decide(&self, p: PrincipalId, node: NodeId, perm: PermIdx, now: i64) -> Decision {
+        let (chain, len) = self.chain_of(node);
+        let chain = &chain[..len];
+        let index = usize::from(perm);
+        let mut conditional = false;
+        let unconditional = self.visit_roles(p, chain, now, |source, account, role_ref| {
+            let role = self.role(account, role_ref);
+            if role.always.contains(index) {
+                return ControlFlow::Break(Basis { source, account, role: role_ref, condition: None });
+            }
+            conditional |= role.if_owner.contains(index) || role.if_assigned.contains(index);
+            ControlFlow::Continue(())
+        });
+        if let Some(basis) = unconditional {
+            return Decision::allow(basis);
+        }
+        if !conditional {
+            return Decision::DENIED;
+        }
+        let (mut owns, mut assigned) = (None, None);
+        self.visit_roles(p, chain, now, |source, account, role_ref| {
+            let role = self.role(account, role_ref);
+            let basis = |condition| Basis { source, account, role: role_ref, condition: Some(condition) };
+            if role.if_owner.contains(index) && *owns.get_or_insert_with(|| self.owns(p, chain)) {
+                return ControlFlow::Break(basis(Condition::Owner));
+            }
+            if role.if_assigned.contains(index) && *assigned.get_or_insert_with(|| self.assigned(p, chain, now)) {
+                return ControlFlow::Break(basis(Condition::Assigned));
+            }
+            ControlFlow::Continue(())
+        })
+        .map_or(Decision::DENIED, Decision::allow)
+    }
+
+    /// Every permission `p` holds on the chain, conditions evaluated.
+    pub(crate) fn permissions_on(&self, p: PrincipalId, node: NodeId, now: i64) -> (PermSet, Vec<(u32, RoleRef)>) {
+        let (chain, len) = self.chain_of(node);
+        let chain = &chain[..len];
+        let pack = self.account_pack_of(self.nodes[node as usize].account);
+        let mut held = PermSet::empty(pack.permission_ids().len());
+        let mut roles = Vec::new();
+        let owns = self.owns(p, chain);
+        let assigned = self.assigned(p, chain, now);
+        self.visit_roles::<()>(p, chain, now, |_, account, role_ref| {
+            let role = self.role(account, role_ref);
+            held.union_with(&role.always);
+            if owns {
+                held.union_with(&role.if_owner);
+            }
+            if assigned {
+                held.union_with(&role.if_assigned);
+            }
+            roles.push((account, role_ref));
+            ControlFlow::Continue(())
+        });
+        (held, roles)
+    }
+
+    /// Every permission `principal` holds on `resource`, and the roles that reach it.
+    pub fn effective_permissions(&self, account: &str, principal: &str, resource: Option<&str>, now: i64) -> Result<EffectivePermissions, QueryError> {
+        let (a, node, _) = self.resolve(account, None, resource)?;
+        let Some(&p) = self.principal_index.get(principal) else {
+            return Ok(EffectivePermissions { permissions: Vec::new(), roles: Vec::new() });
+        };
+        let (held, roles) = self.permissions_on(p, node, now);
+        let ids = self.account_pack_of(a).permission_ids();
+        let mut role_ids: Vec<String> = roles.into_iter().map(|(acc, r)| self.role(acc, r).id.clone()).collect();
+        role_ids.sort();
+        role_ids.dedup();
+        Ok(EffectivePermissions { permissions: held.iter().map(|i| ids[i].clone()).collect(), roles: role_ids })
+    }
+
+    /// Names of the resources of type `ty` in `account` on which `permission` holds for
+    /// `principal`, sorted. For an account type, the matching child accounts' ids.
+    pub fn lookup_resources(&self, account: &str, principal: &str, permission: &str, ty: &str, now: i64) -> Result<Vec<String>, QueryError> {
+        let (a, _, perm) = self.resolve(account, Some(permission), None)?;
+        let pack = self.account_pack_of(a);
+        let t = pack
+            .resource_type(ty)
+            .ok_or_else(|| QueryError::UnknownResourceType { pack: pack.id().to_owned(), ty: ty.to_owned() })?;
+        let Some(&p) = self.principal_index.get(principal) else { return Ok(Vec::new()) };
+        let acc = &self.accounts[a as usize];
+        let candidates: Vec<(NodeId, &str)> = if pack.types()[usize::from(t)].account {
+            let mut nodes = Vec::new();
+            let mut stack = acc.children.clone();
+            while let Some(c) = stack.pop() {
+                let child = &self.accounts[c as usize];
+                stack.extend(child.children.iter().copied());
+                nodes.push((child.node, child.id.as_str()));
+            }
+            nodes
+        } else {
+            acc.resources.iter().map(|(name, &n)| (n, name.as_str())).collect()
+        };
+        let mut found: Vec<String> = candidates
+            .into_iter()
+            .filter(|&(n, _)| self.nodes[n as usize].ty == t && self.decide(p, n, perm, now).allowed)
+            .map(|(_, name)| name.to_owned())
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    /// Ids of the principals for whom `permission` holds on `resource`, sorted.
+    pub fn lookup_subjects(&self, account: &str, permission: &str, resource: Option<&str>, now: i64) -> Result<Vec<String>, QueryError> {
+        let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
+        let (chain, len) = self.chain_of(node);
+        let mut candidates = FxHashSet::default();
+        for &n in &chain[..len] {
+            let n = &self.nodes[n as usize];
+            if n.is_account {
+                candidates.extend(self.accounts[n.account as usize].members.keys().copied());
+            }
+            for &slot in &n.grants {
+                match self.grants[slot as usize].subject {
+                    SubjectRef::Principal(p) => {
+                        candidates.insert(p);
+                    }
+                    SubjectRef::Group(g) => candidates.extend(self.groups[g as usize].members.iter().copied()),
+                }
+            }
+        }
+        let mut found: Vec<String> = candidates
+            .into_iter()
+            .filter(|&p| self.decide(p, node, perm, now).allowed)
+            .map(|p| self.principals[p as usize].id.clone())
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    /// The decision with every reason spelled out.
+    pub fn explain(&self, account: &str, principal: &str, permission: &str, resource: Option<&str>, now: i64) -> Result<Explanation, QueryError> {
+        let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
+        let target = self.node_name(node).to_owned();
+        let Some(&p) = self.principal_index.get(principal) else {
+            return Ok(Explanation {
+                allowed: false,
+                granted_by: None,
+                considered: Vec::new(),
+                ignored: Vec::new(),
+                summary: format!("denied: `{principal}` holds no membership or grant in account `{account}`"),
+            });
+        };
+        let decision = self.decide(p, node, perm, now);
+        let (chain, len) = self.chain_of(node);
+        let chain = &chain[..len];
+        let mut considered = Vec::new();
+        self.visit_roles::<()>(p, chain, now, |source, acc, role_ref| {
+            considered.push(self.role_use(p, chain, now, source, acc, role_ref, perm));
+            ControlFlow::Continue(())
+        });
+        let granted_by = decision.basis.map(|b| self.role_use(p, chain, now, b.source, b.account, b.role, perm));
+        let ignored = self.ignored_sources(p, chain, now);
+        let summary = match (&granted_by, considered.is_empty()) {
+            (Some(used), _) => {
+                let condition = used.holds.strip_prefix("if ").map(|c| format!(" (condition `{c}` met)")).unwrap_or_default();
+                format!("allowed: role `{}` from {} grants `{permission}`{condition}", used.role, describe(&used.via))
+            }
+            (None, true) => format!("denied: `{principal}` holds no active membership or live grant that reaches `{target}`"),
+            (None, false) => {
+                let unmet: Vec<String> = considered
+                    .iter()
+                    .filter(|u| u.condition_met == Some(false))
+                    .map(|u| format!("role `{}` grants it only {} and that does not hold", u.role, u.holds))
+                    .collect();
+                if unmet.is_empty() {
+                    let roles: Vec<&str> = considered.iter().map(|u| u.role.as_str()).collect();
+                    format!("denied: no role reaching `{target}` includes `{permission}` (roles: {})", roles.join(", "))
+                } else {
+                    format!("denied: {}", unmet.join("; "))
+                }
+            }
+        };
+        Ok(Explanation { allowed: decision.allowed, granted_by, considered, ignored, summary })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn role_use(&self, p: PrincipalId, chain: &[NodeId], now: i64, source: Source, account: u32, role_ref: RoleRef, perm: PermIdx) -> RoleUse {
+        let role = self.role(account, role_ref);
+        let holding = role.holding(perm);
+        let condition_met = match holding {
+            Holding::If(condition) => Some(self.condition_met(condition, p, chain, now)),
+            _ => None,
+        };
+        RoleUse { role: role.id.clone(), via: self.via(source), holds: holding.as_str(), condition_met }
+    }
+
+    pub(crate) fn via(&self, source: Source) -> Via {
+        match source {
+            Source::Membership(a) => Via::Membership { account: self.accounts[a as usize].id.clone() },
+            Source::Grant(slot) => {
+                let grant = &self.grants[slot as usize];
+                let node = &self.nodes[grant.node as usize];
+                let subject = match grant.subject {
+                    SubjectRef::Principal(p) => format!("principal:{}", self.principals[p as usize].id),
+                    SubjectRef::Group(g) => format!("group:{}", self.groups[g as usize].name),
+                };
+                Via::Grant {
+                    grant: grant.id.clone(),
+                    account: self.accounts[node.account as usize].id.clone(),
+                    resource: self.node_name(grant.node).to_owned(),
+                    subject,
+                }
+            }
+        }
+    }
+
+    fn ignored_sources(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> Vec<String> {
+        let mut ignored = Vec::new();
+        for &node in chain {
+            let n = &self.nodes[node as usize];
+            if !n.is_account {
+                continue;
+            }
+            let account = &self.accounts[n.account as usize];
+            let Some(m) = account.members.get(&p) else { continue };
+            let role = &self.role(n.account, m.role).id;
+            if m.status != super::MembershipStatus::Active {
+                ignored.push(format!("membership in `{}` (role `{role}`) is removed", account.id));
+            } else if m.expires_at.is_some_and(|at| at <= now) {
+                ignored.push(format!("membership in `{}` (role `{role}`) has expired", account.id));
+            } else if m.external {
+                ignored.push(format!("membership in `{}` is external: its role `{role}` gives nothing, only grants do", account.id));
+            }
+        }
+        let principal = &self.principals[p as usize];
+        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
+        for &slot in principal.grants.iter().chain(group_grants) {
+            let grant = &self.grants[slot as usize];
+            if grant.alive && !grant.is_live(now) && chain.contains(&grant.node) {
+                ignored.push(format!("grant `{}` on `{}` has expired", grant.id, self.qualified_node_name(grant.node)));
+            }
+        }
+        ignored
+    }
+}
+
+fn describe(via: &Via) -> String {
+    match via {
+        Via::Membership { account } => format!("membership in account `{account}`"),
+        Via::Grant { grant, account, resource, subject } => format!("grant `{grant}` to {subject} on `{account}/{resource}`"),
+    }
+}
