@@ -1,1 +1,188 @@
-fn main() {}
+//! `cargo xtask …`: Roster's developer workflows, so a newcomer needs only cargo.
+//!
+//! * `build-plugins` — every pack cdylib into `target/plugins/`, test fixtures into
+//!   `target/plugin-fixtures/`.
+//! * `test` — build-plugins, then every test of the workspace (nextest when installed).
+//! * `ci` — `cargo fmt --check`, clippy with `-D warnings`, then `test`.
+//! * `new-pack NAME` — scaffold `plugins/NAME`, a pack that builds and validates as is.
+
+mod scaffold;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Roster developer workflows")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build every pack plugin (and the loader's test fixtures) into target/plugins/.
+    BuildPlugins {
+        /// Build in release mode.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Build the plugins, then run every test of the workspace.
+    Test {
+        /// Extra arguments for the test runner (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// Format check, clippy with -D warnings, then the tests.
+    Ci,
+    /// Scaffold plugins/NAME: a role pack that builds and validates out of the box.
+    NewPack {
+        /// Pack id: lower-case letters, digits, `_`, starting with a letter.
+        name: String,
+    },
+}
+
+fn main() -> Result<()> {
+    let root = workspace_root();
+    match Cli::parse().command {
+        Task::BuildPlugins { release } => {
+            let dirs = build_plugins(&root, release)?;
+            println!("plugins:  {}\nfixtures: {}", dirs.plugins.display(), dirs.fixtures.display());
+            Ok(())
+        }
+        Task::Test { args } => test(&root, &args),
+        Task::Ci => {
+            run(cargo(&root).args(["fmt", "--all", "--", "--check"]), "cargo fmt --check")?;
+            run(cargo(&root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), "cargo clippy")?;
+            test(&root, &[])
+        }
+        Task::NewPack { name } => scaffold::new_pack(&root, &name),
+    }
+}
+
+/// Where built plugins land.
+struct PluginDirs {
+    plugins: PathBuf,
+    fixtures: PathBuf,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo(root: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(root);
+    command
+}
+
+fn run(command: &mut Command, what: &str) -> Result<()> {
+    let status = command.status().with_context(|| format!("cannot start {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+/// A cdylib package to build, and whether it is a test fixture.
+struct PluginPackage {
+    name: String,
+    fixture: bool,
+}
+
+fn plugin_packages(root: &Path) -> Result<(Vec<PluginPackage>, PathBuf)> {
+    let output = cargo(root)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !output.status.success() {
+        bail!("cargo metadata failed");
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).context("cargo metadata printed invalid JSON")?;
+    let target_dir = PathBuf::from(metadata["target_directory"].as_str().context("no target_directory in cargo metadata")?);
+    let plugins_root = root.join("plugins");
+    let fixtures_root = root.join("crates/roster-plugin/fixtures");
+    let mut packages = Vec::new();
+    for package in metadata["packages"].as_array().context("no packages in cargo metadata")? {
+        let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
+        let is_cdylib = package["targets"]
+            .as_array()
+            .is_some_and(|targets| targets.iter().any(|t| t["crate_types"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib"))));
+        let fixture = manifest.starts_with(&fixtures_root);
+        if is_cdylib && (fixture || manifest.starts_with(&plugins_root)) {
+            packages.push(PluginPackage { name: package["name"].as_str().unwrap_or_default().to_owned(), fixture });
+        }
+    }
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((packages, target_dir))
+}
+
+fn build_plugins(root: &Path, release: bool) -> Result<PluginDirs> {
+    let (packages, target_dir) = plugin_packages(root)?;
+    let mut command = cargo(root);
+    command.args(["build", "--message-format=json-render-diagnostics"]);
+    if release {
+        command.arg("--release");
+    }
+    for package in &packages {
+        command.args(["-p", &package.name]);
+    }
+    let output = command.stderr(Stdio::inherit()).output().context("cannot run cargo build")?;
+    if !output.status.success() {
+        bail!("building the plugins failed");
+    }
+    let dirs = PluginDirs { plugins: target_dir.join("plugins"), fixtures: target_dir.join("plugin-fixtures") };
+    for dir in [&dirs.plugins, &dirs.fixtures] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut copied = 0;
+    for line in output.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let message: serde_json::Value = serde_json::from_slice(line).context("cargo printed a line that is not JSON")?;
+        if message["reason"] != "compiler-artifact" || !message["target"]["crate_types"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib")) {
+            continue;
+        }
+        let name = message["package_id"].as_str().unwrap_or_default();
+        let fixture = packages.iter().any(|p| p.fixture && package_id_names(name, &p.name));
+        for file in message["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()) {
+            let file = Path::new(file);
+            let Some(file_name) = file.file_name() else { continue };
+            let dest = if fixture { &dirs.fixtures } else { &dirs.plugins }.join(file_name);
+            std::fs::copy(file, &dest).with_context(|| format!("cannot copy {} to {}", file.display(), dest.display()))?;
+            copied += 1;
+        }
+    }
+    if copied < packages.len() {
+        bail!("expected {} plugin libraries, cargo reported {copied}", packages.len());
+    }
+    Ok(dirs)
+}
+
+/// Whether a cargo package id (`path+file:///…/plugins/studio#roster-pack-studio@0.1.0`
+/// or the older `name version (source)`) names `package`.
+fn package_id_names(id: &str, package: &str) -> bool {
+    id.split_whitespace().next() == Some(package) || id.contains(&format!("#{package}@")) || id.ends_with(&format!("/{package}"))
+}
+
+fn test(root: &Path, args: &[String]) -> Result<()> {
+    let dirs = build_plugins(root, false)?;
+    let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["nextest", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let mut command = cargo(root);
+    if nextest {
+        command.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    } else {
+        command.args(["test", "--workspace", "--no-fail-fast"]);
+    }
+    command.args(args).env("ROSTER_PLUGIN_DIR", &dirs.plugins).env("ROSTER_FIXTURE_DIR", &dirs.fixtures);
+    run(&mut command, "the tests")
+}

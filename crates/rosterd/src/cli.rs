@@ -1,0 +1,86 @@
+//! The command line: global flags and the verbs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Roster: team accounts and role-based permissions for SaaS products.
+#[derive(Parser, Debug)]
+#[command(name = "rosterd", version, about)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags every verb understands.
+#[derive(Args, Debug)]
+pub(crate) struct GlobalArgs {
+    /// Configuration file (default: config/rosterd.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Add a plugin directory (on top of the configured ones).
+    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
+    pub(crate) plugin_dirs: Vec<PathBuf>,
+    /// Add a directory of TOML packs (on top of the configured ones).
+    #[arg(long = "toml-dir", global = true, value_name = "DIR")]
+    pub(crate) toml_dirs: Vec<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Inspect and validate role packs.
+    #[command(subcommand)]
+    Packs(PacksCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum PacksCommand {
+    /// List the packs loaded from the plugin and TOML directories.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Print one pack's full manifest.
+    Show {
+        /// Pack id.
+        pack: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ShowFormat::Json)]
+        format: ShowFormat,
+    },
+    /// Print a pack's role x permission matrix.
+    Matrix {
+        /// Pack id.
+        pack: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = MatrixArg::Json)]
+        format: MatrixArg,
+    },
+    /// Validate a plugin library (.so/.dylib/.dll) or a TOML pack file.
+    Validate {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ShowFormat {
+    Json,
+    Toml,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum MatrixArg {
+    Csv,
+    Markdown,
+    Json,
+}

@@ -1,0 +1,101 @@
+//! Configuration: built-in defaults < `config/rosterd.toml` (or `--config FILE`) <
+//! `ROSTER_*` environment (`ROSTER_PACKS__PLUGIN_DIRS='["/opt/roster/plugins"]'`) < flags.
+//! Paths in a config file are relative to that file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::magic::RelativePathBuf;
+use roster_plugin::LoaderConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::GlobalArgs;
+
+/// The file read when `--config` is not given, if it exists.
+const DEFAULT_CONFIG: &str = "config/rosterd.toml";
+
+/// Top-level sections; other `ROSTER_*` variables (e.g. test settings) are not config.
+const SECTIONS: &[&str] = &["packs"];
+
+/// The daemon's configuration.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    #[serde(default)]
+    pub(crate) packs: PacksConfig,
+}
+
+/// Where packs come from.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PacksConfig {
+    /// Directories of pack plugins (cdylibs).
+    #[serde(default)]
+    pub(crate) plugin_dirs: Vec<RelativePathBuf>,
+    /// Directories of TOML packs.
+    #[serde(default)]
+    pub(crate) toml_dirs: Vec<RelativePathBuf>,
+    /// sha256 pins by plugin file name.
+    #[serde(default)]
+    pub(crate) pins: BTreeMap<String, String>,
+    /// Pack ids that must load, or the daemon refuses to start.
+    #[serde(default)]
+    pub(crate) required: Vec<String>,
+    #[serde(skip)]
+    extra_plugin_dirs: Vec<PathBuf>,
+    #[serde(skip)]
+    extra_toml_dirs: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Reads the layers; an invalid value exits naming the key.
+    pub(crate) fn load(args: &GlobalArgs) -> Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match &args.config {
+            Some(path) if !path.exists() => bail!("config file {} does not exist", path.display()),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG).exists() => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG)),
+            None => {}
+        }
+        let env = Env::prefixed("ROSTER_")
+            .split("__")
+            .filter(|key| SECTIONS.iter().any(|s| key.as_str().split(['.', '_']).next() == Some(s)));
+        figment = figment.merge(env);
+        let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(e)))?;
+        config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
+        config.packs.extra_toml_dirs = args.toml_dirs.clone();
+        Ok(config)
+    }
+}
+
+/// One line per problem, each naming the key.
+fn describe(error: figment::Error) -> String {
+    error.into_iter().map(|e| format!("invalid configuration: {e}")).collect::<Vec<_>>().join("\n")
+}
+
+impl PacksConfig {
+    /// The loader settings.
+    pub(crate) fn loader_config(&self) -> LoaderConfig {
+        let resolve = |dirs: &[RelativePathBuf], extra: &[PathBuf]| -> Vec<PathBuf> {
+            dirs.iter().map(RelativePathBuf::relative).chain(extra.iter().cloned()).collect()
+        };
+        LoaderConfig {
+            plugin_dirs: resolve(&self.plugin_dirs, &self.extra_plugin_dirs),
+            toml_dirs: resolve(&self.toml_dirs, &self.extra_toml_dirs),
+            pins: self.pins.clone(),
+        }
+    }
+}
+
+/// Fails when a required pack did not load.
+pub(crate) fn check_required(required: &[String], loaded: &[roster_plugin::LoadedPack]) -> Result<()> {
+    let missing: Vec<&str> = required.iter().filter(|id| !loaded.iter().any(|p| p.pack.id() == *id)).map(String::as_str).collect();
+    if !missing.is_empty() {
+        bail!("required pack(s) not loaded: {}", missing.join(", "));
+    }
+    Ok(())
+}
+

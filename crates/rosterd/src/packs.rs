@@ -1,0 +1,120 @@
+//! `rosterd packs …`: list, show, render and validate role packs.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use roster_core::matrix::{Matrix, MatrixFormat};
+use roster_plugin::{LoadedPack, LoaderConfig, PackLoader, PackSource};
+
+use crate::cli::{ListFormat, MatrixArg, PacksCommand, ShowFormat};
+use crate::config::{Config, check_required};
+
+pub(crate) fn run(config: &Config, command: &PacksCommand) -> Result<ExitCode> {
+    match command {
+        PacksCommand::List { format } => {
+            let packs = load(config)?;
+            print!("{}", render_list(&packs, *format)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PacksCommand::Show { pack, format } => {
+            let packs = load(config)?;
+            let manifest = find(&packs, pack)?.pack.manifest();
+            let text = match format {
+                ShowFormat::Json => serde_json::to_string_pretty(manifest)? + "\n",
+                ShowFormat::Toml => toml_text(manifest)?,
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        PacksCommand::Matrix { pack, format } => {
+            let packs = load(config)?;
+            let format = match format {
+                MatrixArg::Csv => MatrixFormat::Csv,
+                MatrixArg::Markdown => MatrixFormat::Markdown,
+                MatrixArg::Json => MatrixFormat::Json,
+            };
+            print!("{}", Matrix::of(&find(&packs, pack)?.pack).render(format));
+            Ok(ExitCode::SUCCESS)
+        }
+        PacksCommand::Validate { path } => validate(path),
+    }
+}
+
+/// Loads every configured pack; problems are warnings unless a required pack is missing.
+fn load(config: &Config) -> Result<Vec<LoadedPack>> {
+    let loader = PackLoader::new(config.packs.loader_config());
+    let (packs, errors) = loader.load_all();
+    for error in &errors {
+        eprintln!("warning: {error}");
+    }
+    check_required(&config.packs.required, &packs)?;
+    Ok(packs)
+}
+
+fn find<'a>(packs: &'a [LoadedPack], id: &str) -> Result<&'a LoadedPack> {
+    packs.iter().find(|p| p.pack.id() == id).with_context(|| {
+        let known: Vec<&str> = packs.iter().map(|p| p.pack.id()).collect();
+        format!("no pack `{id}` is loaded (loaded: {})", if known.is_empty() { "none".to_owned() } else { known.join(", ") })
+    })
+}
+
+fn render_list(packs: &[LoadedPack], format: ListFormat) -> Result<String> {
+    Ok(match format {
+        ListFormat::Json => {
+            let items: Vec<serde_json::Value> = packs
+                .iter()
+                .map(|p| {
+                    let m = p.pack.manifest();
+                    serde_json::json!({"id": m.id, "version": m.version, "title": m.title, "source": p.source.kind(), "path": p.source.path()})
+                })
+                .collect();
+            serde_json::to_string_pretty(&items)? + "\n"
+        }
+        ListFormat::Text => {
+            let mut out = String::new();
+            for p in packs {
+                let m = p.pack.manifest();
+                out.push_str(&format!("{:<12} {:<8} {:<7} {}  ({})\n", m.id, m.version, p.source.kind(), m.title, p.source.path().display()));
+            }
+            out
+        }
+    })
+}
+
+fn toml_text(manifest: &roster_core::PackManifest) -> Result<String> {
+    toml::to_string_pretty(manifest).context("cannot render the manifest as TOML")
+}
+
+/// Validates one file; prints a summary (exit 0) or the precise problem (exit 1).
+fn validate(path: &Path) -> Result<ExitCode> {
+    let is_toml = path.extension().is_some_and(|e| e == "toml");
+    let result = if is_toml {
+        PackLoader::new(LoaderConfig::default()).load_toml(path)
+    } else {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        PackLoader::new(LoaderConfig { plugin_dirs: vec![dir.to_owned()], ..LoaderConfig::default() }).load_plugin(path)
+    };
+    match result {
+        Ok(loaded) => {
+            let m = loaded.pack.manifest();
+            println!(
+                "valid: pack `{}` {} \"{}\": {} resource types, {} permissions, {} roles",
+                m.id,
+                m.version,
+                m.title,
+                m.resource_types.len(),
+                m.permissions.len(),
+                m.roles.len()
+            );
+            if let PackSource::Plugin { sha256, .. } = &loaded.source {
+                println!("sha256: {sha256}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("invalid: {error}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
