@@ -183,6 +183,6 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     } else {
         command.args(["test", "--workspace", "--no-fail-fast"]);
     }
-    command.args(args).env("ROSTER_PLUGIN_DIR", &dirs.plugins).env("ROSTER_FIXTURE_DIR", &dirs.fixtures);
+    command.args(args).env("ROSTER_TEST_PLUGIN_DIR", &dirs.plugins).env("ROSTER_TEST_FIXTURE_DIR", &dirs.fixtures);
     run(&mut command, "the tests")
 }

@@ -191,6 +191,11 @@ impl Engine {
         self.accounts[a as usize].parent.map(|p| self.accounts[p as usize].id.as_str())
     }
 
+    /// Whether `resource` (`"type:id"`, or `"account"`) exists in the account.
+    pub fn has_resource(&self, account: &str, resource: &str) -> bool {
+        self.account_index.get(account).is_some_and(|&a| self.node_of(a, Some(resource)).is_some())
+    }
+
     /// Ids of an account's child accounts.
     pub fn child_accounts(&self, account: &str) -> Vec<String> {
         self.account_index
