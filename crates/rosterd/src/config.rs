@@ -62,7 +62,7 @@ impl Config {
         }
         let env = Env::prefixed("ROSTER_")
             .split("__")
-            .filter(|key| SECTIONS.iter().any(|s| key.as_str().split(['.', '_']).next() == Some(s)));
+            .filter(|key| SECTIONS.iter().any(|s| key.as_str().split(['.', '_']).next().is_some_and(|k| k.eq_ignore_ascii_case(s))));
         figment = figment.merge(env);
         let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(e)))?;
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
