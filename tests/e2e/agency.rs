@@ -114,7 +114,10 @@ fn agency_each_role_holds_exactly_the_rows_the_seed_lists() {
         let held_rows: BTreeSet<&str> = held.iter().map(String::as_str).filter(|p| universe.contains(p)).collect();
         assert_eq!(held_rows, expected, "agency role `{role}` must hold exactly its seed rows");
         let extras: Vec<&str> = held.iter().map(String::as_str).filter(|p| !universe.contains(p)).collect();
-        assert!(extras.iter().all(|p| RESERVED_PERMISSIONS.contains(p)), "`{role}` holds non-seed permissions {extras:?}");
+        assert!(
+            extras.iter().all(|p| RESERVED_PERMISSIONS.contains(p)),
+            "`{role}` holds non-seed permissions {extras:?}"
+        );
     }
 }
 
@@ -148,8 +151,16 @@ fn agency_world() -> World {
     w.member("ag", "cre", "creator");
     w.member("ag", "rev", "reviewer");
     for client in ["c1", "c2"] {
-        w.act(Some("ann"), Operation::CreateAccount { id: client.into(), pack: "agency".into(), parent: Some("ag".into()), owner: format!("{client}-boss") })
-            .expect("an administrator creates organisations");
+        w.act(
+            Some("ann"),
+            Operation::CreateAccount {
+                id: client.into(),
+                pack: "agency".into(),
+                parent: Some("ag".into()),
+                owner: format!("{client}-boss"),
+            },
+        )
+        .expect("an administrator creates organisations");
     }
     w.member("c1", "vic", "viewer");
     w.resource("c1", "project:p1", None, None);
@@ -189,7 +200,8 @@ fn agency_client_viewer_sees_only_their_organisation() {
 fn agency_project_grant_raises_a_creator_to_reviewer_on_that_project_only() {
     let mut w = agency_world();
     assert!(!w.can("c1", "cre", "task.assign", Some("project:p1")));
-    w.act(Some("max"), grant("g-rev", "c1", "principal:cre", Some("project:p1"), "reviewer")).expect("a manager hands out reviewer");
+    w.act(Some("max"), grant("g-rev", "c1", "principal:cre", Some("project:p1"), "reviewer"))
+        .expect("a manager hands out reviewer");
     assert!(w.can("c1", "cre", "task.assign", Some("project:p1")));
     assert!(w.can("c1", "cre", "person.masquerade", Some("project:p1")));
     assert!(!w.can("c1", "cre", "task.assign", Some("project:p2")));
@@ -205,21 +217,43 @@ fn agency_manager_modifies_only_a_subset_of_roles() {
     let touch_admin = w.act(Some("max"), change_role("ag", "ann", "creator"));
     assert!(touch_admin.is_err(), "a manager cannot change an administrator");
     let client_roles = w.act(Some("max"), change_role("c1", "vic", "collaborator"));
-    assert!(matches!(client_roles, Err(ManagementError::RoleNotManaged { .. })), "only administrators modify client roles");
+    assert!(
+        matches!(client_roles, Err(ManagementError::RoleNotManaged { .. })),
+        "only administrators modify client roles"
+    );
     w.act(Some("ann"), change_role("c1", "vic", "collaborator")).expect("administrators modify client roles");
 }
 
 #[test]
 fn agency_people_move_between_accounts_atomically() {
     let mut w = agency_world();
-    let by_viewer = w.act(Some("vic"), Operation::MoveMember { from: "c1".into(), to: "c2".into(), principal: "vic".into(), role: None });
+    let by_viewer = w.act(
+        Some("vic"),
+        Operation::MoveMember { from: "c1".into(), to: "c2".into(), principal: "vic".into(), role: None },
+    );
     assert!(by_viewer.is_err());
-    w.act(Some("ann"), Operation::MoveMember { from: "c1".into(), to: "c2".into(), principal: "vic".into(), role: Some("collaborator".into()) })
-        .expect("administrator moves people");
+    w.act(
+        Some("ann"),
+        Operation::MoveMember {
+            from: "c1".into(),
+            to: "c2".into(),
+            principal: "vic".into(),
+            role: Some("collaborator".into()),
+        },
+    )
+    .expect("administrator moves people");
     assert_eq!(w.role_of("c1", "vic"), None);
     assert_eq!(w.role_of("c2", "vic").map(|r| r.0), Some("collaborator".into()));
     assert!(w.can("c2", "vic", "project.start", Some("project:q1")));
-    let wrong_role = w.act(Some("ann"), Operation::MoveMember { from: "c2".into(), to: "c1".into(), principal: "vic".into(), role: Some("finance".into()) });
+    let wrong_role = w.act(
+        Some("ann"),
+        Operation::MoveMember {
+            from: "c2".into(),
+            to: "c1".into(),
+            principal: "vic".into(),
+            role: Some("finance".into()),
+        },
+    );
     assert!(wrong_role.is_err(), "an agency role cannot be held in a client organisation");
     assert_eq!(w.role_of("c2", "vic").map(|r| r.0), Some("collaborator".into()), "a refused move changes nothing");
 }
@@ -234,14 +268,27 @@ fn agency_masquerade_only_onto_people_of_lower_rank() {
     assert!(masquerade(&mut w, "rev", "cre").is_ok());
     assert!(matches!(masquerade(&mut w, "max", "ann"), Err(ManagementError::Masquerade { .. })));
     assert!(matches!(masquerade(&mut w, "rev", "max"), Err(ManagementError::Masquerade { .. })));
-    assert!(matches!(masquerade(&mut w, "cre", "vic"), Err(ManagementError::MissingPermission { .. })), "creators cannot masquerade");
+    assert!(
+        matches!(masquerade(&mut w, "cre", "vic"), Err(ManagementError::MissingPermission { .. })),
+        "creators cannot masquerade"
+    );
 }
 
 #[test]
 fn agency_create_organisation_needs_the_permission() {
     let mut w = agency_world();
-    let by_creator = w.act(Some("cre"), Operation::CreateAccount { id: "c3".into(), pack: "agency".into(), parent: Some("ag".into()), owner: "x".into() });
-    assert!(matches!(by_creator, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "account.create"));
+    let by_creator = w.act(
+        Some("cre"),
+        Operation::CreateAccount {
+            id: "c3".into(),
+            pack: "agency".into(),
+            parent: Some("ag".into()),
+            owner: "x".into(),
+        },
+    );
+    assert!(
+        matches!(by_creator, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "account.create")
+    );
     assert!(!w.engine.has_account("c3"));
     w.act(Some("max"), add_member("ag", "new-sales", Some("sales"))).expect("managers invite the roles they manage");
 }

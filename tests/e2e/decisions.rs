@@ -32,7 +32,15 @@ fn an_allow_names_the_role_and_where_it_came_from() {
     w.grant("g-ext", "s1", "principal:ext", Some("pickaxe:theirs"), "pickaxe_user");
     let why = w.engine.explain("s1", "ext", "pickaxe.use", Some("pickaxe:theirs"), NOW).expect("explain");
     let used = why.granted_by.expect("allowed");
-    assert_eq!(used.via, Via::Grant { grant: "g-ext".into(), account: "s1".into(), resource: "pickaxe:theirs".into(), subject: "principal:ext".into() });
+    assert_eq!(
+        used.via,
+        Via::Grant {
+            grant: "g-ext".into(),
+            account: "s1".into(),
+            resource: "pickaxe:theirs".into(),
+            subject: "principal:ext".into()
+        }
+    );
 
     let why = w.engine.explain("s1", "mia", "grant.manage", Some("pickaxe:mine"), NOW).expect("explain");
     assert_eq!(why.granted_by.map(|u| (u.holds, u.condition_met)), Some(("if owner", Some(true))));
@@ -44,7 +52,11 @@ fn a_denial_names_what_was_missing() {
     let w = world();
     let why = w.engine.explain("s1", "uma", "pickaxe.edit", Some("pickaxe:mine"), NOW).expect("explain");
     assert!(!why.allowed);
-    assert!(why.summary.contains("no role reaching `pickaxe:mine` includes `pickaxe.edit`") && why.summary.contains("user"), "{}", why.summary);
+    assert!(
+        why.summary.contains("no role reaching `pickaxe:mine` includes `pickaxe.edit`") && why.summary.contains("user"),
+        "{}",
+        why.summary
+    );
     let why = w.engine.explain("s1", "mia", "grant.manage", Some("pickaxe:theirs"), NOW).expect("explain");
     assert!(why.summary.contains("role `manager` grants it only if owner"), "{}", why.summary);
     let why = w.engine.explain("s1", "stranger", "pickaxe.view", None, NOW).expect("explain");
@@ -54,13 +66,33 @@ fn a_denial_names_what_was_missing() {
 #[test]
 fn expired_grants_and_memberships_count_as_absent() {
     let mut w = world();
-    w.setup(Operation::Grant { id: "old".into(), account: "s1".into(), subject: Subject::Principal("pat".into()), resource: Some("pickaxe:theirs".into()), role: "pickaxe_user".into(), expires_at: Some(NOW - 1) });
-    w.setup(Operation::Grant { id: "new".into(), account: "s1".into(), subject: Subject::Principal("pia".into()), resource: Some("pickaxe:theirs".into()), role: "pickaxe_user".into(), expires_at: Some(NOW + 60) });
+    w.setup(Operation::Grant {
+        id: "old".into(),
+        account: "s1".into(),
+        subject: Subject::Principal("pat".into()),
+        resource: Some("pickaxe:theirs".into()),
+        role: "pickaxe_user".into(),
+        expires_at: Some(NOW - 1),
+    });
+    w.setup(Operation::Grant {
+        id: "new".into(),
+        account: "s1".into(),
+        subject: Subject::Principal("pia".into()),
+        resource: Some("pickaxe:theirs".into()),
+        role: "pickaxe_user".into(),
+        expires_at: Some(NOW + 60),
+    });
     assert!(!w.can("s1", "pat", "pickaxe.use", Some("pickaxe:theirs")));
     assert!(w.can("s1", "pia", "pickaxe.use", Some("pickaxe:theirs")));
     let why = w.engine.explain("s1", "pat", "pickaxe.use", Some("pickaxe:theirs"), NOW).expect("explain");
     assert!(why.ignored.iter().any(|i| i.contains("grant `old`") && i.contains("expired")), "{:?}", why.ignored);
-    w.setup(Operation::AddMember { account: "s1".into(), principal: "temp".into(), role: Some("user".into()), external: false, expires_at: Some(NOW) });
+    w.setup(Operation::AddMember {
+        account: "s1".into(),
+        principal: "temp".into(),
+        role: Some("user".into()),
+        external: false,
+        expires_at: Some(NOW),
+    });
     assert!(!w.can("s1", "temp", "pickaxe.view", None), "a membership expiring now has lapsed");
 }
 
@@ -111,7 +143,9 @@ fn revisions_grow_with_each_committed_change_and_refusals_change_nothing() {
     let refused = w.act(Some("uma"), add_member("s1", "other", None));
     assert!(refused.is_err());
     assert_eq!(w.engine.revision(), after, "a refusal does not bump the revision");
-    let transfer = w.act(Some("olivia"), Operation::TransferOwnership { account: "s1".into(), to: "adam".into() }).expect("transfer");
+    let transfer = w
+        .act(Some("olivia"), Operation::TransferOwnership { account: "s1".into(), to: "adam".into() })
+        .expect("transfer");
     assert_eq!(transfer, after + 2, "a transfer is two changes");
 }
 
@@ -135,18 +169,27 @@ fn custom_role(id: &str, permissions: &[&str], rank: u32) -> RoleDef {
 #[test]
 fn custom_roles_never_exceed_their_creator() {
     let mut w = world();
-    let define = |w: &mut World, actor: &str, role: RoleDef| w.act(Some(actor), Operation::DefineRole { account: "s1".into(), role });
-    define(&mut w, "adam", custom_role("support", &["pickaxe.view", "member.view"], 20)).expect("within the admin's own permissions");
+    let define = |w: &mut World, actor: &str, role: RoleDef| {
+        w.act(Some(actor), Operation::DefineRole { account: "s1".into(), role })
+    };
+    define(&mut w, "adam", custom_role("support", &["pickaxe.view", "member.view"], 20))
+        .expect("within the admin's own permissions");
     let billing = define(&mut w, "adam", custom_role("payer", &["billing.view"], 20));
-    assert!(matches!(&billing, Err(ManagementError::ExceedsActor { reason, .. }) if reason.contains("billing.view")), "{billing:?}");
+    assert!(
+        matches!(&billing, Err(ManagementError::ExceedsActor { reason, .. }) if reason.contains("billing.view")),
+        "{billing:?}"
+    );
     let outranks = define(&mut w, "adam", custom_role("boss", &["pickaxe.view"], 90));
     assert!(matches!(outranks, Err(ManagementError::ExceedsActor { .. })));
     let unknown = define(&mut w, "adam", custom_role("odd", &["rocket.launch"], 1));
     assert!(matches!(unknown, Err(ManagementError::Change(ChangeError::InvalidCustomRole { .. }))));
     let by_user = define(&mut w, "uma", custom_role("mine", &["pickaxe.view"], 1));
-    assert!(matches!(by_user, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "role.manage"));
+    assert!(
+        matches!(by_user, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "role.manage")
+    );
 
-    w.act(Some("adam"), change_role("s1", "uma", "support")).expect("admins hand out roles within their own permissions");
+    w.act(Some("adam"), change_role("s1", "uma", "support"))
+        .expect("admins hand out roles within their own permissions");
     assert!(w.can("s1", "uma", "member.view", None));
     assert!(!w.can("s1", "uma", "pickaxe.use", None), "the custom role replaced `user`");
     let remove = w.act(Some("adam"), Operation::RemoveRole { account: "s1".into(), role: "support".into() });
@@ -159,15 +202,30 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
     let revision = w.engine.revision();
     assert!(matches!(w.engine.check("nope", "uma", "pickaxe.view", None, NOW), Err(QueryError::UnknownAccount(_))));
     assert!(matches!(w.engine.check("s1", "uma", "pickaxe.fly", None, NOW), Err(QueryError::UnknownPermission { .. })));
-    assert!(matches!(w.engine.check("s1", "uma", "pickaxe.view", Some("pickaxe:404"), NOW), Err(QueryError::UnknownResource { .. })));
+    assert!(matches!(
+        w.engine.check("s1", "uma", "pickaxe.view", Some("pickaxe:404"), NOW),
+        Err(QueryError::UnknownResource { .. })
+    ));
     let bad_id = w.act(None, add_member("s1", "has space", Some("user")));
     assert!(matches!(bad_id, Err(ManagementError::Change(ChangeError::BadId { .. }))), "{bad_id:?}");
-    let bad_resource = w.act(None, Operation::CreateResource { account: "s1".into(), resource: "pickaxe".into(), parent: None, owner: None });
+    let bad_resource = w.act(
+        None,
+        Operation::CreateResource { account: "s1".into(), resource: "pickaxe".into(), parent: None, owner: None },
+    );
     assert!(matches!(bad_resource, Err(ManagementError::Change(ChangeError::BadResourceName(_)))), "{bad_resource:?}");
-    let wrong_parent = w.act(None, Operation::CreateResource { account: "s1".into(), resource: "pickaxe:x".into(), parent: None, owner: None });
-    assert!(matches!(wrong_parent, Err(ManagementError::Change(ChangeError::WrongParentType { .. }))), "{wrong_parent:?}");
+    let wrong_parent = w.act(
+        None,
+        Operation::CreateResource { account: "s1".into(), resource: "pickaxe:x".into(), parent: None, owner: None },
+    );
+    assert!(
+        matches!(wrong_parent, Err(ManagementError::Change(ChangeError::WrongParentType { .. }))),
+        "{wrong_parent:?}"
+    );
     let not_grantable = w.act(None, roster_e2e::grant("gx", "s1", "principal:uma", Some("studio:a"), "pickaxe_user"));
-    assert!(matches!(not_grantable, Err(ManagementError::Change(ChangeError::RoleNotGrantable { .. }))), "{not_grantable:?}");
+    assert!(
+        matches!(not_grantable, Err(ManagementError::Change(ChangeError::RoleNotGrantable { .. }))),
+        "{not_grantable:?}"
+    );
     let unknown_role = w.act(None, add_member("s1", "zed", Some("wizard")));
     assert!(matches!(unknown_role, Err(ManagementError::Change(ChangeError::UnknownRole { .. }))), "{unknown_role:?}");
     let twice = w.act(None, add_member("s1", "uma", Some("user")));

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use roster_core::ValidationError;
-use roster_plugin::{LoaderConfig, PackLoader, PluginErrorKind};
 use roster_e2e::{fixture_dir, library_file, plugin_dir, workspace_root};
+use roster_plugin::{LoaderConfig, PackLoader, PluginErrorKind};
 
 fn loader_for(dir: &Path) -> PackLoader {
     PackLoader::new(LoaderConfig { plugin_dirs: vec![dir.to_owned()], ..LoaderConfig::default() })
@@ -84,7 +84,10 @@ fn loader_refuses_unknown_manifest_fields() {
 fn loader_refuses_a_role_naming_a_missing_permission() {
     match load_fixture("missing_permission") {
         PluginErrorKind::Invalid(errors) => assert!(
-            errors.contains(&ValidationError::UnknownPermission { role: "boss".into(), permission: "thing.launch".into() }),
+            errors.contains(&ValidationError::UnknownPermission {
+                role: "boss".into(),
+                permission: "thing.launch".into()
+            }),
             "{errors}"
         ),
         other => panic!("expected a validation error, got {other}"),
@@ -102,14 +105,18 @@ fn loader_checks_sha256_pins() {
         })
     };
     let error = pinned(&"0".repeat(64)).load_plugin(&plugin_dir().join(&file)).expect_err("wrong pin");
-    let PluginErrorKind::PinMismatch { actual, .. } = error.kind else { panic!("expected a pin mismatch, got {error}") };
+    let PluginErrorKind::PinMismatch { actual, .. } = error.kind else {
+        panic!("expected a pin mismatch, got {error}")
+    };
     let loaded = pinned(&actual).load_plugin(&plugin_dir().join(&file)).expect("the right pin loads");
     assert_eq!(loaded.pack.id(), "studio");
 }
 
 #[test]
 fn loader_opens_nothing_outside_its_plugin_directories() {
-    let error = loader_for(&fixture_dir()).load_plugin(&plugin_dir().join(library_file("roster_pack_studio"))).expect_err("outside");
+    let error = loader_for(&fixture_dir())
+        .load_plugin(&plugin_dir().join(library_file("roster_pack_studio")))
+        .expect_err("outside");
     assert!(matches!(error.kind, PluginErrorKind::OutsidePluginDirs { .. }), "{error}");
 }
 
@@ -148,7 +155,11 @@ fn toml_packs_load_through_the_same_schema_and_validation() {
     assert!(matches!(&error.kind, PluginErrorKind::Schema(m) if m.contains("colour")), "{error}");
 
     let missing = dir.path().join("missing.toml");
-    std::fs::write(&missing, studio_toml().replace("\"pickaxe.view\", \"pickaxe.use\"]\ndefault", "\"pickaxe.fly\"]\ndefault")).expect("write");
+    std::fs::write(
+        &missing,
+        studio_toml().replace("\"pickaxe.view\", \"pickaxe.use\"]\ndefault", "\"pickaxe.fly\"]\ndefault"),
+    )
+    .expect("write");
     let error = PackLoader::new(LoaderConfig::default()).load_toml(&missing).expect_err("unknown permission");
     assert!(matches!(&error.kind, PluginErrorKind::Invalid(e) if e.to_string().contains("pickaxe.fly")), "{error}");
 }
@@ -157,8 +168,15 @@ fn toml_packs_load_through_the_same_schema_and_validation() {
 fn a_pack_id_loaded_twice_is_reported_not_replaced() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("studio.toml"), studio_toml()).expect("write");
-    let loader = PackLoader::new(LoaderConfig { plugin_dirs: vec![plugin_dir()], toml_dirs: vec![dir.path().to_owned()], ..LoaderConfig::default() });
+    let loader = PackLoader::new(LoaderConfig {
+        plugin_dirs: vec![plugin_dir()],
+        toml_dirs: vec![dir.path().to_owned()],
+        ..LoaderConfig::default()
+    });
     let (loaded, errors) = loader.load_all();
     assert_eq!(loaded.iter().filter(|p| p.pack.id() == "studio").count(), 1);
-    assert!(errors.iter().any(|e| matches!(&e.kind, PluginErrorKind::DuplicatePack { id, .. } if id == "studio")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| matches!(&e.kind, PluginErrorKind::DuplicatePack { id, .. } if id == "studio")),
+        "{errors:?}"
+    );
 }

@@ -136,7 +136,11 @@ fn every_pack_role_and_permission_decides_as_its_matrix_says() {
                     "yes" => assert!(allowed, "{id}: {role} should hold {} ({cell})", row.permission),
                     "no" => assert!(!allowed, "{id}: {role} should not hold {} ({cell})", row.permission),
                     conditional => {
-                        assert!(!allowed, "{id}: {role} holds {} only {conditional}, not at {account}/{resource:?}", row.permission);
+                        assert!(
+                            !allowed,
+                            "{id}: {role} holds {} only {conditional}, not at {account}/{resource:?}",
+                            row.permission
+                        );
                         let (account, target) = fixture.where_condition_holds(&row.permission, conditional);
                         assert!(
                             fixture.world.can(&account, &holder, &row.permission, Some(&target)),

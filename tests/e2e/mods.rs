@@ -15,7 +15,13 @@ const SEED_MATRIX: &[(&str, [&str; 5])] = &[
     ("Mods/Packages", ["View, Edit, Delete", "View, Edit, Delete", "View, Edit, Delete", "View", "No"]),
     (
         "Integration Configurations",
-        ["View, Edit, Delete", "View, Call No Access to Secrets", "View, Call No Access to Secrets", "View, Call No Access to Secrets", "No"],
+        [
+            "View, Edit, Delete",
+            "View, Call No Access to Secrets",
+            "View, Call No Access to Secrets",
+            "View, Call No Access to Secrets",
+            "No",
+        ],
     ),
     ("Mod Deployments", ["View, Edit, Delete", "View, Edit, Pause/Unpause", "No", "No", "No"]),
     ("Campaigns", ["View, Edit", "View, Edit", "No", "No", "No"]),
@@ -76,7 +82,8 @@ fn mods_roles_follow_the_seed_matrix_cell_by_cell() {
         }
     }
     for (column, role) in ROLES.iter().enumerate() {
-        let expected: BTreeSet<&str> = SEED_MATRIX.iter().flat_map(|(row, cells)| parse_cell(row, cells[column])).collect();
+        let expected: BTreeSet<&str> =
+            SEED_MATRIX.iter().flat_map(|(row, cells)| parse_cell(row, cells[column])).collect();
         let held = held(role);
         let held_in_matrix: BTreeSet<&str> = held.iter().map(String::as_str).filter(|p| universe.contains(p)).collect();
         if *role == "admin" {
@@ -102,7 +109,10 @@ fn mods_restricted_members_have_the_interface_restrictions() {
     let restricted = ["marketplace.view", "deployment.deactivate", "page_editor.use"];
     for role in ["admin", "manager", "developer", "member"] {
         let held = held(role);
-        assert!(restricted.iter().all(|p| held.contains(*p)), "{role} keeps the marketplace, deactivation and page editor");
+        assert!(
+            restricted.iter().all(|p| held.contains(*p)),
+            "{role} keeps the marketplace, deactivation and page editor"
+        );
     }
     assert!(held("restricted").is_empty(), "Restricted: nothing until a permissions group grants it");
 }
@@ -127,10 +137,15 @@ fn mods_restricted_is_the_default_and_gets_nothing_until_a_group_grant() {
     let mut w = mods_world();
     assert_eq!(w.role_of("t", "rita").map(|r| r.0), Some("restricted".into()));
     assert!(!w.can("t", "rita", "mod.view", Some("mod:m1")));
-    w.act(Some("ada"), Operation::CreateGroup { account: "t".into(), group: "readers".into() }).expect("admins manage groups");
-    w.act(Some("man"), Operation::AddGroupMember { account: "t".into(), group: "readers".into(), principal: "rita".into() })
-        .expect("managers edit groups");
-    w.act(Some("man"), grant("g-read", "t", "group:readers", Some("mod:m1"), "mod_viewer")).expect("managers grant to groups");
+    w.act(Some("ada"), Operation::CreateGroup { account: "t".into(), group: "readers".into() })
+        .expect("admins manage groups");
+    w.act(
+        Some("man"),
+        Operation::AddGroupMember { account: "t".into(), group: "readers".into(), principal: "rita".into() },
+    )
+    .expect("managers edit groups");
+    w.act(Some("man"), grant("g-read", "t", "group:readers", Some("mod:m1"), "mod_viewer"))
+        .expect("managers grant to groups");
     assert!(w.can("t", "rita", "mod.view", Some("mod:m1")));
     assert!(!w.can("t", "rita", "mod.edit", Some("mod:m1")));
     assert!(!w.can("t", "rita", "mod.view", Some("mod:m2")));
@@ -154,11 +169,13 @@ fn mods_deployment_manager_groups_get_manager_access_to_one_deployment() {
     let mut w = mods_world();
     w.setup(Operation::CreateGroup { account: "t".into(), group: "d1-managers".into() });
     w.setup(Operation::AddGroupMember { account: "t".into(), group: "d1-managers".into(), principal: "mem".into() });
-    w.act(Some("man"), grant("g-dm", "t", "group:d1-managers", Some("deployment:d1"), "deployment_manager")).expect("managers assign deployment managers");
+    w.act(Some("man"), grant("g-dm", "t", "group:d1-managers", Some("deployment:d1"), "deployment_manager"))
+        .expect("managers assign deployment managers");
     assert!(w.can("t", "mem", "deployment.pause", Some("deployment:d1")));
     assert!(!w.can("t", "mem", "deployment.delete", Some("deployment:d1")));
     assert!(!w.can("t", "mem", "deployment.pause", Some("deployment:d2")));
-    let by_developer = w.act(Some("dev"), grant("g-dev", "t", "principal:dev", Some("deployment:d2"), "deployment_manager"));
+    let by_developer =
+        w.act(Some("dev"), grant("g-dev", "t", "principal:dev", Some("deployment:d2"), "deployment_manager"));
     assert!(matches!(by_developer, Err(ManagementError::MissingPermission { .. })));
 }
 
@@ -167,10 +184,15 @@ fn mods_manager_invites_but_does_not_edit_or_delete_members() {
     let mut w = mods_world();
     w.act(Some("man"), add_member("t", "newbie", Some("member"))).expect("Team Members: Invite");
     let edit = w.act(Some("man"), change_role("t", "mem", "developer"));
-    assert!(matches!(edit, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.role.change"));
+    assert!(
+        matches!(edit, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.role.change")
+    );
     let delete = w.act(Some("man"), Operation::RemoveMember { account: "t".into(), principal: "mem".into() });
-    assert!(matches!(delete, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.remove"));
+    assert!(
+        matches!(delete, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.remove")
+    );
     w.act(Some("ada"), change_role("t", "mem", "developer")).expect("Admin: Edit");
-    w.act(Some("ada"), Operation::RemoveMember { account: "t".into(), principal: "newbie".into() }).expect("Admin: Delete");
+    w.act(Some("ada"), Operation::RemoveMember { account: "t".into(), principal: "newbie".into() })
+        .expect("Admin: Delete");
     assert_eq!(w.role_of("t", "newbie"), None, "hard removal");
 }

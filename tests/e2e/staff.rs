@@ -17,7 +17,8 @@ fn staff_ladder_ranks_follow_the_seed() {
 }
 
 fn cells(role: &str) -> Vec<(String, String)> {
-    let mut cells: Vec<(String, String)> = role_cells("staff", role).into_iter().map(|(p, c)| (p, c.to_owned())).collect();
+    let mut cells: Vec<(String, String)> =
+        role_cells("staff", role).into_iter().map(|(p, c)| (p, c.to_owned())).collect();
     cells.sort();
     cells
 }
@@ -50,10 +51,18 @@ fn staff_roles_hold_what_the_seed_describes() {
     assert_eq!(admin.len(), every.len() - 1);
     assert!(!admin.iter().any(|(p, _)| p == "subscription.manage"), "Admins cannot touch Manage Subscription");
 
-    let project_admin: Vec<(&str, &str)> = ["project.view", "project.create", "project.edit", "project.delete", "project.lead", "project.team_talk", "project.client_talk"]
-        .iter()
-        .map(|p| (*p, "yes"))
-        .collect();
+    let project_admin: Vec<(&str, &str)> = [
+        "project.view",
+        "project.create",
+        "project.edit",
+        "project.delete",
+        "project.lead",
+        "project.team_talk",
+        "project.client_talk",
+    ]
+    .iter()
+    .map(|p| (*p, "yes"))
+    .collect();
     let mut pm = project_admin.clone();
     pm.extend_from_slice(CRM_ADMIN);
     pm.push(("grant.manage", "yes"));
@@ -96,7 +105,14 @@ fn staff_roles_hold_what_the_seed_describes() {
 fn staff_world() -> World {
     let mut w = World::new();
     w.account("acme", "staff", "sue");
-    for (who, role) in [("al", "admin"), ("pam", "project_manager"), ("oli", "office_manager"), ("tim", "teammate"), ("sam", "salesperson"), ("fay", "freelancer")] {
+    for (who, role) in [
+        ("al", "admin"),
+        ("pam", "project_manager"),
+        ("oli", "office_manager"),
+        ("tim", "teammate"),
+        ("sam", "salesperson"),
+        ("fay", "freelancer"),
+    ] {
         w.member("acme", who, role);
     }
     w.resource("acme", "project:p1", None, None);
@@ -116,7 +132,9 @@ fn staff_promotion_up_the_ladder_is_allowed() {
 fn staff_demotion_is_refused_with_remove_and_readd_advice() {
     let mut w = staff_world();
     let demote = w.act(Some("al"), change_role("acme", "pam", "teammate"));
-    let Err(error @ ManagementError::Demotion { .. }) = demote else { panic!("expected a demotion refusal, got {demote:?}") };
+    let Err(error @ ManagementError::Demotion { .. }) = demote else {
+        panic!("expected a demotion refusal, got {demote:?}")
+    };
     let message = error.to_string();
     assert!(message.contains("remove") && message.contains("re-add"), "{message}");
     assert_eq!(w.role_of("acme", "pam").map(|r| r.0), Some("project_manager".into()), "nothing changed");
@@ -145,17 +163,35 @@ fn staff_super_admin_cannot_be_changed_viewed_or_edited_by_an_admin() {
 #[test]
 fn staff_salesperson_edits_only_companies_they_created() {
     let mut w = staff_world();
-    w.act(Some("sam"), Operation::CreateResource { account: "acme".into(), resource: "company:mine".into(), parent: None, owner: None })
-        .expect("Salespersons create companies");
-    w.act(Some("pam"), Operation::CreateResource { account: "acme".into(), resource: "company:theirs".into(), parent: None, owner: None })
-        .expect("Project Managers create companies");
+    w.act(
+        Some("sam"),
+        Operation::CreateResource {
+            account: "acme".into(),
+            resource: "company:mine".into(),
+            parent: None,
+            owner: None,
+        },
+    )
+    .expect("Salespersons create companies");
+    w.act(
+        Some("pam"),
+        Operation::CreateResource {
+            account: "acme".into(),
+            resource: "company:theirs".into(),
+            parent: None,
+            owner: None,
+        },
+    )
+    .expect("Project Managers create companies");
     assert!(w.can("acme", "sam", "company.edit", Some("company:mine")));
     assert!(w.can("acme", "sam", "company.delete", Some("company:mine")));
     assert!(w.can("acme", "sam", "company.view", Some("company:theirs")));
     assert!(!w.can("acme", "sam", "company.edit", Some("company:theirs")));
-    let delete = w.act(Some("sam"), Operation::DeleteResource { account: "acme".into(), resource: "company:theirs".into() });
+    let delete =
+        w.act(Some("sam"), Operation::DeleteResource { account: "acme".into(), resource: "company:theirs".into() });
     assert!(matches!(delete, Err(ManagementError::MissingPermission { .. })));
-    w.act(Some("sam"), Operation::DeleteResource { account: "acme".into(), resource: "company:mine".into() }).expect("deletes their own");
+    w.act(Some("sam"), Operation::DeleteResource { account: "acme".into(), resource: "company:mine".into() })
+        .expect("deletes their own");
     assert!(!w.engine.has_resource("acme", "company:mine"));
 }
 
@@ -178,14 +214,19 @@ fn staff_teammate_sees_only_assigned_projects_and_freelancer_lacks_team_talk() {
 fn staff_teammate_can_never_be_made_project_leader() {
     let mut w = staff_world();
     let leader = w.act(Some("pam"), grant("lead-tim", "acme", "principal:tim", Some("project:p1"), "project_leader"));
-    assert!(matches!(leader, Err(ManagementError::GranteeLacks { ref permission, .. }) if permission == "project.lead"), "{leader:?}");
-    w.act(Some("al"), grant("lead-pam", "acme", "principal:pam", Some("project:p1"), "project_leader")).expect("a project manager can lead");
+    assert!(
+        matches!(leader, Err(ManagementError::GranteeLacks { ref permission, .. }) if permission == "project.lead"),
+        "{leader:?}"
+    );
+    w.act(Some("al"), grant("lead-pam", "acme", "principal:pam", Some("project:p1"), "project_leader"))
+        .expect("a project manager can lead");
 }
 
 #[test]
 fn staff_removal_is_soft_then_restore_or_purge() {
     let mut w = staff_world();
-    w.act(Some("al"), Operation::RemoveMember { account: "acme".into(), principal: "oli".into() }).expect("moves to Restore Staff");
+    w.act(Some("al"), Operation::RemoveMember { account: "acme".into(), principal: "oli".into() })
+        .expect("moves to Restore Staff");
     assert_eq!(w.role_of("acme", "oli"), Some(("office_manager".into(), MembershipStatus::Removed)));
     assert!(!w.can("acme", "oli", "billing.view", None), "removed members count as absent");
     w.act(Some("al"), Operation::RestoreMember { account: "acme".into(), principal: "oli".into() }).expect("restore");

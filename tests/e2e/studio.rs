@@ -81,7 +81,10 @@ fn studio_admin_manages_managers_and_users_only() {
     assert!(w.act(Some("adam"), change_role("s1", "uma", "manager")).is_ok());
 
     let made_admin = w.act(Some("adam"), add_member("s1", "another-admin", Some("admin")));
-    assert!(matches!(made_admin, Err(ManagementError::RoleNotManaged { ref role, .. }) if role == "admin"), "{made_admin:?}");
+    assert!(
+        matches!(made_admin, Err(ManagementError::RoleNotManaged { ref role, .. }) if role == "admin"),
+        "{made_admin:?}"
+    );
     let made_owner = w.act(Some("adam"), change_role("s1", "uma", "owner"));
     assert!(matches!(made_owner, Err(ManagementError::SingleHolderByTransferOnly { .. })), "{made_owner:?}");
     let touch_owner = w.act(Some("adam"), Operation::RemoveMember { account: "s1".into(), principal: "olivia".into() });
@@ -93,11 +96,16 @@ fn studio_manager_manages_users_only_within_pickaxes_they_own() {
     let mut w = studio_world();
     assert!(w.act(Some("mia"), grant("g1", "s1", "principal:uma", Some("pickaxe:mine"), "pickaxe_user")).is_ok());
     let other = w.act(Some("mia"), grant("g2", "s1", "principal:uma", Some("pickaxe:theirs"), "pickaxe_user"));
-    assert!(matches!(other, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "grant.manage"), "{other:?}");
+    assert!(
+        matches!(other, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "grant.manage"),
+        "{other:?}"
+    );
     let studio_role = w.act(Some("mia"), grant("g3", "s1", "principal:uma", Some("studio:a"), "studio_client"));
     assert!(studio_role.is_err(), "a manager cannot hand out studio access");
     let invite = w.act(Some("mia"), add_member("s1", "someone", None));
-    assert!(matches!(invite, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.invite"));
+    assert!(
+        matches!(invite, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.invite")
+    );
     assert!(!w.can("s1", "mia", "studio.edit", Some("studio:a")), "managers have no studio management");
     assert!(w.can("s1", "mia", "pickaxe.delete", Some("pickaxe:theirs")), "managers have full pickaxe management");
 }
@@ -118,20 +126,26 @@ fn studio_client_sees_their_studio_analytics_and_nothing_of_another() {
 fn studio_external_consultant_gets_only_what_their_grants_give() {
     let mut w = studio_world();
     w.external("s1", "consultant", "admin");
-    assert!(!w.can("s1", "consultant", "pickaxe.view", Some("pickaxe:theirs")), "an external member's account role gives nothing");
+    assert!(
+        !w.can("s1", "consultant", "pickaxe.view", Some("pickaxe:theirs")),
+        "an external member's account role gives nothing"
+    );
     assert!(!w.can("s1", "consultant", "member.invite", None));
     w.grant("g-c", "s1", "principal:consultant", Some("pickaxe:theirs"), "pickaxe_user");
     assert!(w.can("s1", "consultant", "pickaxe.use", Some("pickaxe:theirs")));
     assert!(!w.can("s1", "consultant", "pickaxe.edit", Some("pickaxe:theirs")));
     assert!(!w.can("s1", "consultant", "pickaxe.use", Some("pickaxe:mine")));
-    let why = w.engine.explain("s1", "consultant", "pickaxe.use", Some("pickaxe:mine"), roster_e2e::NOW).expect("explains");
+    let why =
+        w.engine.explain("s1", "consultant", "pickaxe.use", Some("pickaxe:mine"), roster_e2e::NOW).expect("explains");
     assert!(why.ignored.iter().any(|i| i.contains("external")), "{why:?}");
 }
 
 #[test]
 fn studio_maker_can_give_other_accounts_access_to_a_studio() {
     let mut w = studio_world();
-    assert!(w.act(Some("adam"), grant("g-col", "s1", "principal:uma", Some("studio:a"), "studio_collaborator")).is_ok());
+    assert!(
+        w.act(Some("adam"), grant("g-col", "s1", "principal:uma", Some("studio:a"), "studio_collaborator")).is_ok()
+    );
     assert!(w.can("s1", "uma", "pickaxe.create", Some("studio:a")), "can build new tools");
     assert!(w.can("s1", "uma", "studio.edit", Some("studio:a")), "can change some studio settings");
     assert!(!w.can("s1", "uma", "studio.delete", Some("studio:a")));
@@ -143,9 +157,14 @@ fn studio_ownership_moves_only_by_transfer_from_the_owner() {
     let mut w = studio_world();
     let by_admin = w.act(Some("adam"), Operation::TransferOwnership { account: "s1".into(), to: "adam".into() });
     assert!(matches!(by_admin, Err(ManagementError::NotTheHolder { .. })), "{by_admin:?}");
-    w.act(Some("olivia"), Operation::TransferOwnership { account: "s1".into(), to: "adam".into() }).expect("owner transfers");
+    w.act(Some("olivia"), Operation::TransferOwnership { account: "s1".into(), to: "adam".into() })
+        .expect("owner transfers");
     assert_eq!(w.role_of("s1", "adam").map(|r| r.0), Some("owner".into()));
-    assert_eq!(w.role_of("s1", "olivia").map(|r| r.0), Some("admin".into()), "the previous owner takes the next-ranked role");
+    assert_eq!(
+        w.role_of("s1", "olivia").map(|r| r.0),
+        Some("admin".into()),
+        "the previous owner takes the next-ranked role"
+    );
     assert!(!w.can("s1", "olivia", "billing.view", None));
 }
 

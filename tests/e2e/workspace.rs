@@ -6,7 +6,10 @@ use roster_e2e::{NOW, World, add_member, grant, role_cells};
 #[test]
 fn workspace_roles_match_the_seed_lists() {
     let all_yes = role_cells("workspace", "admin").iter().all(|(_, cell)| *cell == "yes");
-    assert!(all_yes && role_cells("workspace", "admin").len() == roster_e2e::pack("workspace").permission_ids().len(), "Admin can do everything");
+    assert!(
+        all_yes && role_cells("workspace", "admin").len() == roster_e2e::pack("workspace").permission_ids().len(),
+        "Admin can do everything"
+    );
     let user: Vec<(String, &str)> = role_cells("workspace", "user");
     let expected = [
         ("workspace.create", "yes"),
@@ -37,13 +40,27 @@ fn tenant_world() -> World {
     w.account("t", "workspace", "ada");
     w.member("t", "una", "user");
     w.member("t", "ben", "user");
-    w.act(Some("una"), Operation::CreateResource { account: "t".into(), resource: "workspace:w1".into(), parent: None, owner: None })
-        .expect("users create workspaces");
-    w.act(Some("una"), Operation::CreateResource { account: "t".into(), resource: "project:p1".into(), parent: Some("workspace:w1".into()), owner: None })
-        .expect("users create projects in their workspaces");
+    w.act(
+        Some("una"),
+        Operation::CreateResource { account: "t".into(), resource: "workspace:w1".into(), parent: None, owner: None },
+    )
+    .expect("users create workspaces");
+    w.act(
+        Some("una"),
+        Operation::CreateResource {
+            account: "t".into(),
+            resource: "project:p1".into(),
+            parent: Some("workspace:w1".into()),
+            owner: None,
+        },
+    )
+    .expect("users create projects in their workspaces");
     w.resource("t", "asset:a1", Some("project:p1"), Some("ben"));
-    w.act(Some("ada"), Operation::CreateResource { account: "t".into(), resource: "workspace:w2".into(), parent: None, owner: None })
-        .expect("admins create workspaces");
+    w.act(
+        Some("ada"),
+        Operation::CreateResource { account: "t".into(), resource: "workspace:w2".into(), parent: None, owner: None },
+    )
+    .expect("admins create workspaces");
     w
 }
 
@@ -54,7 +71,8 @@ fn workspace_users_see_only_workspaces_they_own_or_were_invited_to() {
     assert!(w.can("t", "una", "asset.download", Some("asset:a1")), "owning a workspace reaches its assets");
     assert!(!w.can("t", "una", "workspace.view", Some("workspace:w2")));
     assert!(!w.can("t", "ben", "workspace.view", Some("workspace:w1")));
-    w.act(Some("una"), grant("inv-ben", "t", "principal:ben", Some("workspace:w1"), "workspace_member")).expect("users invite others to their workspaces");
+    w.act(Some("una"), grant("inv-ben", "t", "principal:ben", Some("workspace:w1"), "workspace_member"))
+        .expect("users invite others to their workspaces");
     assert!(w.can("t", "ben", "workspace.view", Some("workspace:w1")));
     assert!(w.can("t", "ben", "asset.upload", Some("project:p1")));
     assert!(!w.can("t", "ben", "workspace.view", Some("workspace:w2")));
@@ -68,7 +86,9 @@ fn workspace_users_see_only_workspaces_they_own_or_were_invited_to() {
 fn workspace_only_admins_invite_remove_users_and_delete_data() {
     let mut w = tenant_world();
     let by_user = w.act(Some("una"), add_member("t", "carl", None));
-    assert!(matches!(by_user, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.invite"));
+    assert!(
+        matches!(by_user, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "member.invite")
+    );
     w.act(Some("ada"), add_member("t", "carl", None)).expect("admins invite users into the tenant");
     assert_eq!(w.role_of("t", "carl").map(|r| r.0), Some("user".into()));
     assert!(!w.can("t", "una", "data.delete", None));
@@ -76,5 +96,6 @@ fn workspace_only_admins_invite_remove_users_and_delete_data() {
     assert!(w.can("t", "ada", "asset.delete", Some("asset:a1")));
     let removal = w.act(Some("una"), Operation::RemoveMember { account: "t".into(), principal: "ben".into() });
     assert!(removal.is_err());
-    w.act(Some("ada"), Operation::RemoveMember { account: "t".into(), principal: "ben".into() }).expect("admins remove users");
+    w.act(Some("ada"), Operation::RemoveMember { account: "t".into(), principal: "ben".into() })
+        .expect("admins remove users");
 }

@@ -16,7 +16,8 @@ pub fn workspace_root() -> PathBuf {
 }
 
 fn built_dir(variable: &str, default: &str) -> PathBuf {
-    let dir = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target").join(default));
+    let dir =
+        std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target").join(default));
     assert!(
         dir.is_dir(),
         "{} does not exist: run the tests with `cargo xtask test` (or `cargo xtask build-plugins` first)",
@@ -176,7 +177,13 @@ impl World {
 
 /// The operation adding a member.
 pub fn add_member(account: &str, principal: &str, role: Option<&str>) -> Operation {
-    Operation::AddMember { account: account.into(), principal: principal.into(), role: role.map(Into::into), external: false, expires_at: None }
+    Operation::AddMember {
+        account: account.into(),
+        principal: principal.into(),
+        role: role.map(Into::into),
+        external: false,
+        expires_at: None,
+    }
 }
 
 /// The operation changing a role.
@@ -187,5 +194,12 @@ pub fn change_role(account: &str, principal: &str, role: &str) -> Operation {
 /// The operation granting a role; `subject` is `principal:ID` or `group:ID`.
 pub fn grant(id: &str, account: &str, subject: &str, resource: Option<&str>, role: &str) -> Operation {
     let subject: Subject = subject.parse().unwrap_or_else(|e| panic!("{e}"));
-    Operation::Grant { id: id.into(), account: account.into(), subject, resource: resource.map(Into::into), role: role.into(), expires_at: None }
+    Operation::Grant {
+        id: id.into(),
+        account: account.into(),
+        subject,
+        resource: resource.map(Into::into),
+        role: role.into(),
+        expires_at: None,
+    }
 }

@@ -101,16 +101,18 @@ fn plugin_packages(root: &Path) -> Result<(Vec<PluginPackage>, PathBuf)> {
     if !output.status.success() {
         bail!("cargo metadata failed");
     }
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).context("cargo metadata printed invalid JSON")?;
-    let target_dir = PathBuf::from(metadata["target_directory"].as_str().context("no target_directory in cargo metadata")?);
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("cargo metadata printed invalid JSON")?;
+    let target_dir =
+        PathBuf::from(metadata["target_directory"].as_str().context("no target_directory in cargo metadata")?);
     let plugins_root = root.join("plugins");
     let fixtures_root = root.join("crates/roster-plugin/fixtures");
     let mut packages = Vec::new();
     for package in metadata["packages"].as_array().context("no packages in cargo metadata")? {
         let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
-        let is_cdylib = package["targets"]
-            .as_array()
-            .is_some_and(|targets| targets.iter().any(|t| t["crate_types"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib"))));
+        let is_cdylib = package["targets"].as_array().is_some_and(|targets| {
+            targets.iter().any(|t| t["crate_types"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib")))
+        });
         let fixture = manifest.starts_with(&fixtures_root);
         if is_cdylib && (fixture || manifest.starts_with(&plugins_root)) {
             packages.push(PluginPackage { name: package["name"].as_str().unwrap_or_default().to_owned(), fixture });
@@ -143,8 +145,11 @@ fn build_plugins(root: &Path, release: bool) -> Result<PluginDirs> {
     }
     let mut copied = 0;
     for line in output.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let message: serde_json::Value = serde_json::from_slice(line).context("cargo printed a line that is not JSON")?;
-        if message["reason"] != "compiler-artifact" || !message["target"]["crate_types"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib")) {
+        let message: serde_json::Value =
+            serde_json::from_slice(line).context("cargo printed a line that is not JSON")?;
+        if message["reason"] != "compiler-artifact"
+            || !message["target"]["crate_types"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib"))
+        {
             continue;
         }
         let name = message["package_id"].as_str().unwrap_or_default();
@@ -153,7 +158,8 @@ fn build_plugins(root: &Path, release: bool) -> Result<PluginDirs> {
             let file = Path::new(file);
             let Some(file_name) = file.file_name() else { continue };
             let dest = if fixture { &dirs.fixtures } else { &dirs.plugins }.join(file_name);
-            std::fs::copy(file, &dest).with_context(|| format!("cannot copy {} to {}", file.display(), dest.display()))?;
+            std::fs::copy(file, &dest)
+                .with_context(|| format!("cannot copy {} to {}", file.display(), dest.display()))?;
             copied += 1;
         }
     }
@@ -166,7 +172,9 @@ fn build_plugins(root: &Path, release: bool) -> Result<PluginDirs> {
 /// Whether a cargo package id (`path+file:///…/plugins/studio#roster-pack-studio@0.1.0`
 /// or the older `name version (source)`) names `package`.
 fn package_id_names(id: &str, package: &str) -> bool {
-    id.split_whitespace().next() == Some(package) || id.contains(&format!("#{package}@")) || id.ends_with(&format!("/{package}"))
+    id.split_whitespace().next() == Some(package)
+        || id.contains(&format!("#{package}@"))
+        || id.ends_with(&format!("/{package}"))
 }
 
 fn test(root: &Path, args: &[String]) -> Result<()> {

@@ -18,14 +18,11 @@ pub(crate) fn new_pack(root: &Path, name: &str) -> Result<()> {
         bail!("{} already exists", dir.display());
     }
     std::fs::create_dir_all(dir.join("src")).with_context(|| format!("cannot create {}", dir.display()))?;
-    let files = [
-        ("Cargo.toml", CARGO_TOML),
-        ("src/lib.rs", LIB_RS),
-        ("pack.toml", PACK_TOML),
-    ];
+    let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("pack.toml", PACK_TOML)];
     for (file, template) in files {
         let path = dir.join(file);
-        std::fs::write(&path, template.replace("{name}", name)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, template.replace("{name}", name))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!("created {}", dir.display());
     println!("next: edit {}/pack.toml, then `cargo xtask build-plugins`", dir.display());

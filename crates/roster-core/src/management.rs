@@ -2,7 +2,6 @@
 //! [`Operation`] against the current state and returns the [`Change`]s that carry it out;
 //! the daemon commits them and applies them. Every refusal is a typed [`ManagementError`].
 
-
 use crate::engine::{Change, ChangeError, Engine, MembershipStatus, RoleRef, Subject};
 use crate::manifest::{RemovalPolicy, RoleChangePolicy, RoleDef};
 use crate::pack::{Pack, TypeIdx};
@@ -36,7 +35,14 @@ pub enum Operation {
     /// Moves a member between accounts atomically.
     MoveMember { from: String, to: String, principal: String, role: Option<String> },
     /// Grants a role on a resource.
-    Grant { id: String, account: String, subject: Subject, resource: Option<String>, role: String, expires_at: Option<i64> },
+    Grant {
+        id: String,
+        account: String,
+        subject: Subject,
+        resource: Option<String>,
+        role: String,
+        expires_at: Option<i64>,
+    },
     /// Revokes a grant.
     RevokeGrant { id: String },
     /// Moves the single-holder role to another member.
@@ -134,7 +140,9 @@ pub enum ManagementError {
         role: String,
     },
     /// Demotion on a promotion-only ladder.
-    #[error("roles in pack `{pack}` only go up the ladder; `{from}` to `{to}` goes down: remove the member and re-add them as `{to}`")]
+    #[error(
+        "roles in pack `{pack}` only go up the ladder; `{from}` to `{to}` goes down: remove the member and re-add them as `{to}`"
+    )]
     Demotion {
         /// Pack id.
         pack: String,
@@ -220,7 +228,9 @@ pub enum ManagementError {
         permission: String,
     },
     /// Roles with a grantee requirement go to principals only.
-    #[error("role `{role}` requires its grantee to hold `{permission}`, so it can be granted to principals only, not groups")]
+    #[error(
+        "role `{role}` requires its grantee to hold `{permission}`, so it can be granted to principals only, not groups"
+    )]
     RequirementNeedsPrincipal {
         /// The role.
         role: String,
@@ -310,7 +320,9 @@ impl Engine {
     pub fn plan(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
         use Operation as Op;
         match operation {
-            Op::CreateAccount { id, pack, parent, owner } => self.plan_create_account(actor, id, pack, parent.as_deref(), owner, now),
+            Op::CreateAccount { id, pack, parent, owner } => {
+                self.plan_create_account(actor, id, pack, parent.as_deref(), owner, now)
+            }
             Op::AddMember { account, principal, role, external, expires_at } => {
                 let a = self.account_id(account)?;
                 self.require(actor, a, None, "member.invite", now)?;
@@ -321,7 +333,9 @@ impl Engine {
                 let (a, current) = self.editable_member(actor, account, principal, "member.remove", now)?;
                 let pack = self.account_pack_of(a);
                 Ok(vec![match pack.manifest().policies.removal {
-                    RemovalPolicy::Hard => Change::RemoveMembership { account: account.clone(), principal: principal.clone() },
+                    RemovalPolicy::Hard => {
+                        Change::RemoveMembership { account: account.clone(), principal: principal.clone() }
+                    }
                     RemovalPolicy::Soft => self.put(a, principal, current, MembershipStatus::Removed),
                 }])
             }
@@ -349,11 +363,22 @@ impl Engine {
                 let (a, current) = self.editable_member(actor, from, principal, "member.move", now)?;
                 let target = self.account_id(to)?;
                 self.require(actor, target, None, "member.move", now)?;
-                let mut joined = self.plan_join(actor, target, principal, role.as_deref(), current.external, current.expires_at, now)?;
+                let mut joined = self.plan_join(
+                    actor,
+                    target,
+                    principal,
+                    role.as_deref(),
+                    current.external,
+                    current.expires_at,
+                    now,
+                )?;
                 if let Change::PutMembership { status, .. } = &mut joined {
                     *status = MembershipStatus::Active;
                 }
-                let leave = Change::RemoveMembership { account: self.accounts[a as usize].id.clone(), principal: principal.clone() };
+                let leave = Change::RemoveMembership {
+                    account: self.accounts[a as usize].id.clone(),
+                    principal: principal.clone(),
+                };
                 Ok(vec![leave, joined])
             }
             Op::Grant { id, account, subject, resource, role, expires_at } => {
@@ -385,24 +410,41 @@ impl Engine {
             }
             Op::CreateResource { account, resource, parent, owner } => {
                 let a = self.account_id(account)?;
-                let ty = crate::ids::split_resource(resource).map(|(ty, _)| ty).ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
+                let ty = crate::ids::split_resource(resource)
+                    .map(|(ty, _)| ty)
+                    .ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
                 self.require(actor, a, parent.as_deref(), &format!("{ty}.create"), now)?;
                 let owner = owner.clone().or_else(|| match actor {
                     Actor::Principal(p) => Some(p.clone()),
                     Actor::Service => None,
                 });
-                Ok(vec![Change::AddResource { account: account.clone(), resource: resource.clone(), parent: parent.clone(), owner }])
+                Ok(vec![Change::AddResource {
+                    account: account.clone(),
+                    resource: resource.clone(),
+                    parent: parent.clone(),
+                    owner,
+                }])
             }
             Op::DeleteResource { account, resource } => {
                 let a = self.account_id(account)?;
-                let ty = crate::ids::split_resource(resource).map(|(ty, _)| ty).ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
+                let ty = crate::ids::split_resource(resource)
+                    .map(|(ty, _)| ty)
+                    .ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
                 self.require(actor, a, Some(resource), &format!("{ty}.delete"), now)?;
                 Ok(vec![Change::RemoveResource { account: account.clone(), resource: resource.clone() }])
             }
-            Op::CreateGroup { account, group } => self.plan_group(actor, account, now, Change::AddGroup { account: account.clone(), group: group.clone() }),
-            Op::DeleteGroup { account, group } => {
-                self.plan_group(actor, account, now, Change::RemoveGroup { account: account.clone(), group: group.clone() })
-            }
+            Op::CreateGroup { account, group } => self.plan_group(
+                actor,
+                account,
+                now,
+                Change::AddGroup { account: account.clone(), group: group.clone() },
+            ),
+            Op::DeleteGroup { account, group } => self.plan_group(
+                actor,
+                account,
+                now,
+                Change::RemoveGroup { account: account.clone(), group: group.clone() },
+            ),
             Op::AddGroupMember { account, group, principal } => self.plan_group(
                 actor,
                 account,
@@ -413,7 +455,11 @@ impl Engine {
                 actor,
                 account,
                 now,
-                Change::RemoveGroupMember { account: account.clone(), group: group.clone(), principal: principal.clone() },
+                Change::RemoveGroupMember {
+                    account: account.clone(),
+                    group: group.clone(),
+                    principal: principal.clone(),
+                },
             ),
             Op::ViewMember { account, principal } => {
                 let a = self.account_id(account)?;
@@ -453,7 +499,10 @@ impl Engine {
             .get(principal)
             .and_then(|p| self.accounts[account as usize].members.get(p))
             .copied()
-            .ok_or_else(|| ManagementError::NotAMember { account: self.accounts[account as usize].id.clone(), principal: principal.to_owned() })
+            .ok_or_else(|| ManagementError::NotAMember {
+                account: self.accounts[account as usize].id.clone(),
+                principal: principal.to_owned(),
+            })
     }
 
     fn put(&self, account: u32, principal: &str, m: crate::engine::Membership, status: MembershipStatus) -> Change {
@@ -492,7 +541,11 @@ impl Engine {
         if holds {
             Ok(())
         } else {
-            Err(ManagementError::MissingPermission { actor: id.clone(), permission: permission.to_owned(), scope: self.scope_name(account, resource) })
+            Err(ManagementError::MissingPermission {
+                actor: id.clone(),
+                permission: permission.to_owned(),
+                scope: self.scope_name(account, resource),
+            })
         }
     }
 
@@ -500,8 +553,14 @@ impl Engine {
     fn standing(&self, actor: &Actor, account: u32, resource: Option<&str>, now: i64) -> Option<Standing> {
         let Actor::Principal(id) = actor else { return None };
         let pack = self.account_pack_of(account);
-        let empty = Standing { manages: Vec::new(), held: crate::permset::PermSet::empty(pack.permission_ids().len()), top_rank: None };
-        let (Some(&p), Some(node)) = (self.principal_index.get(id), self.node_of(account, resource)) else { return Some(empty) };
+        let empty = Standing {
+            manages: Vec::new(),
+            held: crate::permset::PermSet::empty(pack.permission_ids().len()),
+            top_rank: None,
+        };
+        let (Some(&p), Some(node)) = (self.principal_index.get(id), self.node_of(account, resource)) else {
+            return Some(empty);
+        };
         let (held, roles) = self.permissions_on(p, node, now);
         let mut standing = Standing { held, ..empty };
         for (acc, role_ref) in roles {
@@ -514,7 +573,14 @@ impl Engine {
 
     /// Refuses unless a role the actor holds on the scope manages `role` (or, for a custom
     /// role, the actor holds everything it gives and outranks it).
-    fn require_manages(&self, actor: &Actor, account: u32, resource: Option<&str>, role: RoleRef, now: i64) -> Result<()> {
+    fn require_manages(
+        &self,
+        actor: &Actor,
+        account: u32,
+        resource: Option<&str>,
+        role: RoleRef,
+        now: i64,
+    ) -> Result<()> {
         let Some(standing) = self.standing(actor, account, resource, now) else { return Ok(()) };
         let compiled = self.role(account, role);
         let managed = match role {
@@ -525,13 +591,23 @@ impl Engine {
             Ok(())
         } else {
             let Actor::Principal(id) = actor else { return Ok(()) };
-            Err(ManagementError::RoleNotManaged { actor: id.clone(), role: compiled.id.clone(), scope: self.scope_name(account, resource) })
+            Err(ManagementError::RoleNotManaged {
+                actor: id.clone(),
+                role: compiled.id.clone(),
+                scope: self.scope_name(account, resource),
+            })
         }
     }
 
     /// A custom role may not give more than its creator holds, outrank them, or manage
     /// roles they do not manage.
-    fn within_standing(&self, actor: &Actor, standing: &Standing, role: &crate::pack::CompiledRole, account: u32) -> Result<()> {
+    fn within_standing(
+        &self,
+        actor: &Actor,
+        standing: &Standing,
+        role: &crate::pack::CompiledRole,
+        account: u32,
+    ) -> Result<()> {
         let Actor::Principal(id) = actor else { return Ok(()) };
         let fail = |reason: String| ManagementError::ExceedsActor { actor: id.clone(), role: role.id.clone(), reason };
         let ids = self.account_pack_of(account).permission_ids();
@@ -543,7 +619,10 @@ impl Engine {
         }
         if let Some(&extra) = role.manages.iter().find(|m| !standing.manages.contains(m)) {
             let pack = self.account_pack_of(account);
-            return Err(fail(format!("it manages `{}`, which they do not manage", pack.roles()[usize::from(extra)].id)));
+            return Err(fail(format!(
+                "it manages `{}`, which they do not manage",
+                pack.roles()[usize::from(extra)].id
+            )));
         }
         Ok(())
     }
@@ -559,7 +638,14 @@ impl Engine {
 
     /// Common checks before editing someone's membership: permission, visibility, not
     /// oneself, not a single-holder role, and the current role is managed by the actor.
-    fn editable_member(&self, actor: &Actor, account: &str, principal: &str, permission: &str, now: i64) -> Result<(u32, crate::engine::Membership)> {
+    fn editable_member(
+        &self,
+        actor: &Actor,
+        account: &str,
+        principal: &str,
+        permission: &str,
+        now: i64,
+    ) -> Result<(u32, crate::engine::Membership)> {
         let a = self.account_id(account)?;
         self.require(actor, a, None, permission, now)?;
         let current = self.member(a, principal)?;
@@ -584,7 +670,16 @@ impl Engine {
 
     /// The membership change for `principal` joining `account`.
     #[allow(clippy::too_many_arguments)]
-    fn plan_join(&self, actor: &Actor, a: u32, principal: &str, role: Option<&str>, external: bool, expires_at: Option<i64>, now: i64) -> Result<Change> {
+    fn plan_join(
+        &self,
+        actor: &Actor,
+        a: u32,
+        principal: &str,
+        role: Option<&str>,
+        external: bool,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<Change> {
         let account = &self.accounts[a as usize].id;
         if let Ok(existing) = self.member(a, principal) {
             return Err(ManagementError::AlreadyMember {
@@ -602,7 +697,10 @@ impl Engine {
                 .map(|r| &pack.roles()[usize::from(r)])
                 .filter(|r| r.grantable_on_type(ty))
                 .map(|r| r.id.clone())
-                .ok_or_else(|| ManagementError::NoDefaultRole { pack: pack.id().to_owned(), ty: pack.types()[usize::from(ty)].name.clone() })?,
+                .ok_or_else(|| ManagementError::NoDefaultRole {
+                    pack: pack.id().to_owned(),
+                    ty: pack.types()[usize::from(ty)].name.clone(),
+                })?,
         };
         let role_ref = self.grantable_role(a, &role_id, self.accounts[a as usize].node)?;
         if self.role(a, role_ref).single_holder {
@@ -619,7 +717,14 @@ impl Engine {
         })
     }
 
-    fn plan_change_role(&self, actor: &Actor, account: &str, principal: &str, role: &str, now: i64) -> Result<Vec<Change>> {
+    fn plan_change_role(
+        &self,
+        actor: &Actor,
+        account: &str,
+        principal: &str,
+        role: &str,
+        now: i64,
+    ) -> Result<Vec<Change>> {
         let (a, current) = self.editable_member(actor, account, principal, "member.role.change", now)?;
         let next = self.grantable_role(a, role, self.accounts[a as usize].node)?;
         let (from, to) = (self.role(a, current.role), self.role(a, next));
@@ -631,7 +736,11 @@ impl Engine {
         }
         let pack = self.account_pack_of(a);
         if pack.manifest().policies.role_changes == RoleChangePolicy::PromotionOnly && to.rank < from.rank {
-            return Err(ManagementError::Demotion { pack: pack.id().to_owned(), from: from.id.clone(), to: to.id.clone() });
+            return Err(ManagementError::Demotion {
+                pack: pack.id().to_owned(),
+                from: from.id.clone(),
+                to: to.id.clone(),
+            });
         }
         self.require_manages(actor, a, None, next, now)?;
         Ok(vec![Change::PutMembership {
@@ -645,7 +754,17 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn plan_grant(&self, actor: &Actor, id: &str, account: &str, subject: &Subject, resource: Option<&str>, role: &str, expires_at: Option<i64>, now: i64) -> Result<Vec<Change>> {
+    fn plan_grant(
+        &self,
+        actor: &Actor,
+        id: &str,
+        account: &str,
+        subject: &Subject,
+        resource: Option<&str>,
+        role: &str,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<Vec<Change>> {
         let a = self.account_id(account)?;
         let node = self.scope_node(a, resource)?;
         let role_ref = self.grantable_role(a, role, node)?;
@@ -655,11 +774,18 @@ impl Engine {
         if let Some(required) = compiled.grantee_requires {
             let permission = self.account_pack_of(a).permission_ids()[usize::from(required)].clone();
             match subject {
-                Subject::Group(_) => return Err(ManagementError::RequirementNeedsPrincipal { role: role.to_owned(), permission }),
+                Subject::Group(_) => {
+                    return Err(ManagementError::RequirementNeedsPrincipal { role: role.to_owned(), permission });
+                }
                 Subject::Principal(p) => {
-                    let holds = self.principal_index.get(p).is_some_and(|&p| self.decide(p, node, required, now).allowed);
+                    let holds =
+                        self.principal_index.get(p).is_some_and(|&p| self.decide(p, node, required, now).allowed);
                     if !holds {
-                        return Err(ManagementError::GranteeLacks { principal: p.clone(), role: role.to_owned(), permission });
+                        return Err(ManagementError::GranteeLacks {
+                            principal: p.clone(),
+                            role: role.to_owned(),
+                            permission,
+                        });
                     }
                 }
             }
@@ -677,7 +803,8 @@ impl Engine {
     fn plan_transfer(&self, actor: &Actor, account: &str, to: &str, now: i64) -> Result<Vec<Change>> {
         let a = self.account_id(account)?;
         let pack = self.account_pack_of(a);
-        let owner_index = pack.single_holder_role().ok_or_else(|| ManagementError::NoOwnership(pack.id().to_owned()))?;
+        let owner_index =
+            pack.single_holder_role().ok_or_else(|| ManagementError::NoOwnership(pack.id().to_owned()))?;
         let owner_role = &pack.roles()[usize::from(owner_index)];
         if !owner_role.transferable {
             return Err(ManagementError::NotTransferable { role: owner_role.id.clone() });
@@ -693,7 +820,11 @@ impl Engine {
             return Err(ManagementError::NotTheHolder { role: owner_role.id.clone() });
         }
         let target = self.member(a, to)?;
-        let ineligible = |reason| ManagementError::IneligibleMember { principal: to.to_owned(), role: owner_role.id.clone(), reason };
+        let ineligible = |reason| ManagementError::IneligibleMember {
+            principal: to.to_owned(),
+            role: owner_role.id.clone(),
+            reason,
+        };
         if target.status != MembershipStatus::Active || target.expires_at.is_some_and(|at| at <= now) {
             return Err(ineligible("they are not an active member"));
         }
@@ -714,19 +845,30 @@ impl Engine {
         if let Some((previous, membership)) = holder {
             let next = previous_holder_role(pack, owner_index, self.account_type(a))
                 .ok_or_else(|| ManagementError::NoRoleForPreviousHolder { role: owner_role.id.clone() })?;
-            changes.insert(0, Change::PutMembership {
-                account: account.to_owned(),
-                principal: previous,
-                role: pack.roles()[usize::from(next)].id.clone(),
-                external: false,
-                status: MembershipStatus::Active,
-                expires_at: membership.expires_at,
-            });
+            changes.insert(
+                0,
+                Change::PutMembership {
+                    account: account.to_owned(),
+                    principal: previous,
+                    role: pack.roles()[usize::from(next)].id.clone(),
+                    external: false,
+                    status: MembershipStatus::Active,
+                    expires_at: membership.expires_at,
+                },
+            );
         }
         Ok(changes)
     }
 
-    fn plan_create_account(&self, actor: &Actor, id: &str, pack: &str, parent: Option<&str>, owner: &str, now: i64) -> Result<Vec<Change>> {
+    fn plan_create_account(
+        &self,
+        actor: &Actor,
+        id: &str,
+        pack: &str,
+        parent: Option<&str>,
+        owner: &str,
+        now: i64,
+    ) -> Result<Vec<Change>> {
         let (pack_ref, ty) = match parent {
             None => {
                 if matches!(actor, Actor::Principal(_)) {
@@ -745,7 +887,10 @@ impl Engine {
                     .iter()
                     .position(|t| t.account && t.parent == Some(parent_ty))
                     .and_then(|t| TypeIdx::try_from(t).ok())
-                    .ok_or_else(|| ChangeError::NoChildAccountType { pack: pack.to_owned(), parent_type: pack_ref.types()[usize::from(parent_ty)].name.clone() })?;
+                    .ok_or_else(|| ChangeError::NoChildAccountType {
+                        pack: pack.to_owned(),
+                        parent_type: pack_ref.types()[usize::from(parent_ty)].name.clone(),
+                    })?;
                 (pack_ref, ty)
             }
         };
@@ -784,9 +929,12 @@ impl Engine {
                 reason: "masquerade is asked for by a principal (Roster-Act-As)".into(),
             });
         };
-        let fail = |reason: String| ManagementError::Masquerade { actor: id.clone(), target: target.to_owned(), reason };
+        let fail =
+            |reason: String| ManagementError::Masquerade { actor: id.clone(), target: target.to_owned(), reason };
         let pack = self.account_pack_of(a);
-        let permission = pack.masquerade_permission().ok_or_else(|| fail(format!("pack `{}` has no masquerade permission", pack.id())))?;
+        let permission = pack
+            .masquerade_permission()
+            .ok_or_else(|| fail(format!("pack `{}` has no masquerade permission", pack.id())))?;
         self.require(actor, a, None, &pack.permission_ids()[usize::from(permission)], now)?;
         let membership = self.member(a, target)?;
         let target_role = self.role(a, membership.role);
@@ -798,7 +946,10 @@ impl Engine {
         }
         let top = self.standing(actor, a, None, now).and_then(|s| s.top_rank).unwrap_or(0);
         if target_role.rank >= top {
-            return Err(fail(format!("their role `{}` (rank {}) is not below the actor's (rank {top})", target_role.id, target_role.rank)));
+            return Err(fail(format!(
+                "their role `{}` (rank {}) is not below the actor's (rank {top})",
+                target_role.id, target_role.rank
+            )));
         }
         Ok(Vec::new())
     }
@@ -815,6 +966,7 @@ fn owner_role_for(pack: &Pack, ty: TypeIdx) -> Option<u16> {
 /// single-holder role manages.
 fn previous_holder_role(pack: &Pack, owner: u16, ty: TypeIdx) -> Option<u16> {
     let managed = &pack.roles()[usize::from(owner)].manages;
-    pack.roles_by_rank().into_iter().find(|i| managed.contains(i) && pack.roles()[usize::from(*i)].grantable_on_type(ty))
+    pack.roles_by_rank()
+        .into_iter()
+        .find(|i| managed.contains(i) && pack.roles()[usize::from(*i)].grantable_on_type(ty))
 }
-

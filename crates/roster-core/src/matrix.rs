@@ -98,7 +98,8 @@ impl Matrix {
     }
 
     fn to_markdown(&self) -> String {
-        let mut out = format!("| permission | {} |\n|---|{}\n", self.roles.join(" | "), "---|".repeat(self.roles.len()));
+        let mut out =
+            format!("| permission | {} |\n|---|{}\n", self.roles.join(" | "), "---|".repeat(self.roles.len()));
         for row in &self.rows {
             out.push_str(&format!("| `{}` | {} |\n", row.permission, row.cells.join(" | ")));
         }

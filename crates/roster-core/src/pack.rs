@@ -137,7 +137,8 @@ impl Pack {
                 account: t.account || t.parent.is_none(),
             })
             .collect();
-        let root_type = types.iter().position(|t| t.parent.is_none()).and_then(|i| TypeIdx::try_from(i).ok()).unwrap_or(0);
+        let root_type =
+            types.iter().position(|t| t.parent.is_none()).and_then(|i| TypeIdx::try_from(i).ok()).unwrap_or(0);
         let role_ids: Vec<String> = manifest.roles.iter().map(|r| r.id.clone()).collect();
         let role_index: FxHashMap<String, u16> = index_of(&role_ids);
         let mut pack = Pack {
@@ -162,7 +163,8 @@ impl Pack {
     /// custom roles by the engine).
     pub(crate) fn compile_role(&self, role: &RoleDef, custom: bool) -> CompiledRole {
         let count = self.permission_ids.len();
-        let (mut always, mut if_owner, mut if_assigned) = (PermSet::empty(count), PermSet::empty(count), PermSet::empty(count));
+        let (mut always, mut if_owner, mut if_assigned) =
+            (PermSet::empty(count), PermSet::empty(count), PermSet::empty(count));
         for rule in &role.permissions {
             let set = match rule.condition {
                 None => &mut always,
@@ -257,9 +259,8 @@ impl Pack {
 
     /// The role a new account's owner receives: the single-holder role, else the top rank.
     pub fn owner_role(&self) -> Option<u16> {
-        self.single_holder_role().or_else(|| {
-            (0..self.roles.len()).max_by_key(|&i| self.roles[i].rank).and_then(|i| u16::try_from(i).ok())
-        })
+        self.single_holder_role()
+            .or_else(|| (0..self.roles.len()).max_by_key(|&i| self.roles[i].rank).and_then(|i| u16::try_from(i).ok()))
     }
 
     /// The permission that allows masquerading, if any.

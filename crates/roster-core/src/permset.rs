@@ -44,9 +44,10 @@ impl PermSet {
 
     /// The members in increasing order.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(w, &word)| {
-            (0..64).filter(move |bit| word & (1 << bit) != 0).map(move |bit| w * 64 + bit)
-        })
+        self.words
+            .iter()
+            .enumerate()
+            .flat_map(|(w, &word)| (0..64).filter(move |bit| word & (1 << bit) != 0).map(move |bit| w * 64 + bit))
     }
 
     /// Heap bytes held by the set.

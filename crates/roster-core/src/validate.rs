@@ -230,7 +230,8 @@ fn check_types(manifest: &PackManifest, errors: &mut Vec<ValidationError>) {
         1 => {}
         _ => errors.push(ValidationError::MultipleRootTypes(roots)),
     }
-    let by_name: FxHashMap<&str, &crate::manifest::ResourceTypeDef> = types.iter().map(|t| (t.name.as_str(), t)).collect();
+    let by_name: FxHashMap<&str, &crate::manifest::ResourceTypeDef> =
+        types.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut cyclic = Vec::new();
     for ty in types {
         let Some(parent) = &ty.parent else { continue };
@@ -284,15 +285,15 @@ fn check_roles(manifest: &PackManifest, errors: &mut Vec<ValidationError>) {
     let permissions: FxHashSet<&str> = manifest.permissions.iter().map(|p| p.id.as_str()).collect();
     let role_ids: FxHashSet<&str> = manifest.roles.iter().map(|r| r.id.as_str()).collect();
     let type_names: FxHashSet<&str> = manifest.resource_types.iter().map(|t| t.name.as_str()).collect();
-    let account_types: Vec<&str> = manifest
-        .resource_types
-        .iter()
-        .filter(|t| t.account || t.parent.is_none())
-        .map(|t| t.name.as_str())
-        .collect();
+    let account_types: Vec<&str> =
+        manifest.resource_types.iter().filter(|t| t.account || t.parent.is_none()).map(|t| t.name.as_str()).collect();
     let root = manifest.resource_types.iter().find(|t| t.parent.is_none()).map(|t| t.name.as_str());
     fn grantable_on<'a>(role: &'a crate::manifest::RoleDef, root: Option<&'a str>) -> Vec<&'a str> {
-        if role.grantable_on.is_empty() { root.into_iter().collect() } else { role.grantable_on.iter().map(String::as_str).collect() }
+        if role.grantable_on.is_empty() {
+            root.into_iter().collect()
+        } else {
+            role.grantable_on.iter().map(String::as_str).collect()
+        }
     }
 
     let mut seen = FxHashSet::default();
@@ -309,10 +310,16 @@ fn check_roles(manifest: &PackManifest, errors: &mut Vec<ValidationError>) {
         for rule in &role.permissions {
             if rule.is_wildcard() {
                 if !manifest.permissions.iter().any(|p| rule.matches(&p.id)) {
-                    errors.push(ValidationError::WildcardMatchesNothing { role: role.id.clone(), pattern: rule.pattern.clone() });
+                    errors.push(ValidationError::WildcardMatchesNothing {
+                        role: role.id.clone(),
+                        pattern: rule.pattern.clone(),
+                    });
                 }
             } else if !permissions.contains(rule.pattern.as_str()) {
-                errors.push(ValidationError::UnknownPermission { role: role.id.clone(), permission: rule.pattern.clone() });
+                errors.push(ValidationError::UnknownPermission {
+                    role: role.id.clone(),
+                    permission: rule.pattern.clone(),
+                });
             }
         }
         for managed in &role.manages {

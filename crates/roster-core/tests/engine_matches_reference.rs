@@ -34,7 +34,8 @@ struct RoleSpec {
 }
 
 fn role_strategy() -> impl Strategy<Value = RoleSpec> {
-    let rule = (0..PATTERNS.len(), prop_oneof![Just(None), Just(Some(Condition::Owner)), Just(Some(Condition::Assigned))]);
+    let rule =
+        (0..PATTERNS.len(), prop_oneof![Just(None), Just(Some(Condition::Owner)), Just(Some(Condition::Assigned))]);
     (prop::collection::vec(rule, 0..5), prop::collection::btree_set(0..TYPES.len(), 1..4))
         .prop_map(|(rules, grantable)| RoleSpec { rules, grantable: grantable.into_iter().collect() })
 }
@@ -54,7 +55,11 @@ fn manifest(roles: &[RoleSpec]) -> PackManifest {
             title: format!("Role {i}"),
             rank: i as u32,
             description: String::new(),
-            permissions: spec.rules.iter().map(|&(p, condition)| PermissionRule { pattern: PATTERNS[p].into(), condition }).collect(),
+            permissions: spec
+                .rules
+                .iter()
+                .map(|&(p, condition)| PermissionRule { pattern: PATTERNS[p].into(), condition })
+                .collect(),
             manages: Vec::new(),
             grantable_on: spec.grantable.iter().map(|&t| TYPES[t].to_owned()).collect(),
             default: false,
@@ -85,8 +90,17 @@ fn manifest(roles: &[RoleSpec]) -> PackManifest {
         version: "1".into(),
         title: "Random".into(),
         description: String::new(),
-        resource_types: vec![ty("account", None, true), ty("sub", Some("account"), true), ty("a", Some("account"), false), ty("b", Some("a"), false), ty("c", Some("sub"), false)],
-        permissions: PERMISSIONS.iter().map(|p| PermissionDef { id: (*p).into(), description: String::new() }).collect(),
+        resource_types: vec![
+            ty("account", None, true),
+            ty("sub", Some("account"), true),
+            ty("a", Some("account"), false),
+            ty("b", Some("a"), false),
+            ty("c", Some("sub"), false),
+        ],
+        permissions: PERMISSIONS
+            .iter()
+            .map(|p| PermissionDef { id: (*p).into(), description: String::new() })
+            .collect(),
         roles: role_defs,
         policies: Policies::default(),
     }
@@ -112,30 +126,58 @@ fn expiry(choice: u8) -> Option<i64> {
 fn apply_op(engine: &mut Engine, plain: &mut Plain, roles: usize, op: (u8, u8, u8, u8, u8)) {
     let (kind, x, y, z, w) = op;
     let principal = PRINCIPALS[usize::from(x) % PRINCIPALS.len()].to_owned();
-    let role = if usize::from(z) % (roles + 1) == roles { "base".to_owned() } else { format!("r{}", usize::from(z) % (roles + 1)) };
+    let role = if usize::from(z) % (roles + 1) == roles {
+        "base".to_owned()
+    } else {
+        format!("r{}", usize::from(z) % (roles + 1))
+    };
     let account = if y % 2 == 0 { "acc" } else { "sub1" }.to_owned();
     match kind % 7 {
         0 | 1 => {
             let status = if w % 4 == 0 { MembershipStatus::Removed } else { MembershipStatus::Active };
             let external = w % 5 == 1;
-            let change = Change::PutMembership { account: account.clone(), principal: principal.clone(), role: role.clone(), external, status, expires_at: expiry(w / 8) };
+            let change = Change::PutMembership {
+                account: account.clone(),
+                principal: principal.clone(),
+                role: role.clone(),
+                external,
+                status,
+                expires_at: expiry(w / 8),
+            };
             if engine.apply(change).is_ok() {
                 plain.memberships.retain(|m| !(m.0 == account && m.1 == principal));
                 plain.memberships.push((account, principal, role, external, status, expiry(w / 8)));
             }
         }
         2 | 3 => {
-            let Some(resource) = plain.resources.get(usize::from(y) % plain.resources.len().max(1)).cloned() else { return };
-            let subject = if w % 3 == 0 { Subject::Group(format!("g{}", x % 2)) } else { Subject::Principal(principal) };
+            let Some(resource) = plain.resources.get(usize::from(y) % plain.resources.len().max(1)).cloned() else {
+                return;
+            };
+            let subject =
+                if w % 3 == 0 { Subject::Group(format!("g{}", x % 2)) } else { Subject::Principal(principal) };
             let id = format!("grant-{kind}-{x}-{y}-{z}-{w}-{}", plain.grants.len());
-            let change = Change::AddGrant { id: id.clone(), account: resource.2.clone(), subject: subject.clone(), resource: Some(resource.0.clone()), role: role.clone(), expires_at: expiry(w / 8) };
+            let change = Change::AddGrant {
+                id: id.clone(),
+                account: resource.2.clone(),
+                subject: subject.clone(),
+                resource: Some(resource.0.clone()),
+                role: role.clone(),
+                expires_at: expiry(w / 8),
+            };
             if engine.apply(change).is_ok() {
                 plain.grants.push((id, resource.2, subject, resource.0, role, expiry(w / 8)));
             }
         }
         4 => {
             let group = format!("g{}", y % 2);
-            if engine.apply(Change::AddGroupMember { account: "acc".into(), group: group.clone(), principal: principal.clone() }).is_ok() {
+            if engine
+                .apply(Change::AddGroupMember {
+                    account: "acc".into(),
+                    group: group.clone(),
+                    principal: principal.clone(),
+                })
+                .is_ok()
+            {
                 plain.group_members.insert(("acc".into(), group, principal));
             }
         }
@@ -151,7 +193,9 @@ fn apply_op(engine: &mut Engine, plain: &mut Plain, roles: usize, op: (u8, u8, u
                 return;
             }
             let (name, _, account, _) = plain.resources[usize::from(y) % plain.resources.len()].clone();
-            engine.apply(Change::RemoveResource { account: account.clone(), resource: name.clone() }).expect("existing resource");
+            engine
+                .apply(Change::RemoveResource { account: account.clone(), resource: name.clone() })
+                .expect("existing resource");
             let mut gone: BTreeSet<String> = [name].into();
             loop {
                 let before = gone.len();
@@ -171,7 +215,14 @@ fn apply_op(engine: &mut Engine, plain: &mut Plain, roles: usize, op: (u8, u8, u
 }
 
 /// The slow evaluator: the definition of a decision, read straight off the lists.
-fn reference(pack: &PackManifest, plain: &Plain, account: &str, principal: &str, permission: &str, resource: Option<&str>) -> bool {
+fn reference(
+    pack: &PackManifest,
+    plain: &Plain,
+    account: &str,
+    principal: &str,
+    permission: &str,
+    resource: Option<&str>,
+) -> bool {
     let mut chain: Vec<(String, String)> = Vec::new();
     let mut current = resource.map(str::to_owned);
     while let Some(name) = current {
@@ -182,14 +233,16 @@ fn reference(pack: &PackManifest, plain: &Plain, account: &str, principal: &str,
     let accounts: Vec<&str> = if account == "sub1" { vec!["sub1", "acc"] } else { vec!["acc"] };
     chain.extend(accounts.iter().map(|a| (a.to_string(), "account".to_owned())));
     let live = |at: Option<i64>| at.is_none_or(|t| t > NOW);
-    let in_group = |group: &str| plain.group_members.contains(&("acc".to_owned(), group.to_owned(), principal.to_owned()));
+    let in_group =
+        |group: &str| plain.group_members.contains(&("acc".to_owned(), group.to_owned(), principal.to_owned()));
     let grant_is_mine = |subject: &Subject| match subject {
         Subject::Principal(p) => p == principal,
         Subject::Group(g) => in_group(g),
     };
     let mut roles: Vec<&str> = Vec::new();
     for m in &plain.memberships {
-        if m.1 == principal && accounts.contains(&m.0.as_str()) && m.4 == MembershipStatus::Active && !m.3 && live(m.5) {
+        if m.1 == principal && accounts.contains(&m.0.as_str()) && m.4 == MembershipStatus::Active && !m.3 && live(m.5)
+        {
             roles.push(&m.2);
         }
     }
@@ -200,7 +253,9 @@ fn reference(pack: &PackManifest, plain: &Plain, account: &str, principal: &str,
             assigned = true;
         }
     }
-    let owns = chain.iter().any(|(a, name)| plain.resources.iter().any(|r| &r.2 == a && &r.0 == name && r.3.as_deref() == Some(principal)));
+    let owns = chain.iter().any(|(a, name)| {
+        plain.resources.iter().any(|r| &r.2 == a && &r.0 == name && r.3.as_deref() == Some(principal))
+    });
     roles.iter().any(|role| {
         let def = pack.roles.iter().find(|r| r.id == *role).expect("role exists");
         def.permissions.iter().any(|rule| {

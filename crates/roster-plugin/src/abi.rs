@@ -75,9 +75,16 @@ pub type EntryFn = unsafe extern "C" fn() -> *const PackDescriptor;
 
 impl PackDescriptor {
     /// A descriptor for this ABI and the core this crate was built with.
-    pub const fn new(write_manifest: extern "C" fn() -> ManifestOutput, free_buffer: extern "C" fn(RosterBuffer)) -> Self {
+    pub const fn new(
+        write_manifest: extern "C" fn() -> ManifestOutput,
+        free_buffer: extern "C" fn(RosterBuffer),
+    ) -> Self {
         PackDescriptor {
-            header: DescriptorHeader { magic: MAGIC, abi_version: ABI_VERSION, size: size_of::<PackDescriptor>() as u32 },
+            header: DescriptorHeader {
+                magic: MAGIC,
+                abi_version: ABI_VERSION,
+                size: size_of::<PackDescriptor>() as u32,
+            },
             core_version: version_bytes(roster_core::CORE_VERSION),
             write_manifest,
             free_buffer,

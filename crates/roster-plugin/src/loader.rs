@@ -272,7 +272,11 @@ impl PackLoader {
 }
 
 fn io_kind(error: &std::io::Error) -> PluginErrorKind {
-    if error.kind() == std::io::ErrorKind::NotFound { PluginErrorKind::NotFound } else { PluginErrorKind::Io(error.to_string()) }
+    if error.kind() == std::io::ErrorKind::NotFound {
+        PluginErrorKind::NotFound
+    } else {
+        PluginErrorKind::Io(error.to_string())
+    }
 }
 
 fn list_dir(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, PluginErrorKind> {
@@ -361,16 +365,16 @@ fn check_schema_version(found: Option<u64>) -> Result<(), PluginErrorKind> {
 
 /// Parses manifest JSON strictly, telling syntax, schema version and schema errors apart.
 pub fn parse_json_manifest(json: &str) -> Result<PackManifest, PluginErrorKind> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| PluginErrorKind::InvalidSyntax { format: "JSON", message: e.to_string() })?;
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| PluginErrorKind::InvalidSyntax { format: "JSON", message: e.to_string() })?;
     check_schema_version(value.get("schema_version").and_then(serde_json::Value::as_u64))?;
     serde_json::from_value(value).map_err(|e| PluginErrorKind::Schema(e.to_string()))
 }
 
 /// Parses a TOML manifest strictly, telling syntax, schema version and schema errors apart.
 pub fn parse_toml_manifest(text: &str) -> Result<PackManifest, PluginErrorKind> {
-    let value: toml::Table =
-        toml::from_str(text).map_err(|e| PluginErrorKind::InvalidSyntax { format: "TOML", message: e.message().to_owned() })?;
+    let value: toml::Table = toml::from_str(text)
+        .map_err(|e| PluginErrorKind::InvalidSyntax { format: "TOML", message: e.message().to_owned() })?;
     let version = value.get("schema_version").and_then(toml::Value::as_integer).and_then(|v| u64::try_from(v).ok());
     check_schema_version(version)?;
     toml::from_str(text).map_err(|e: toml::de::Error| PluginErrorKind::Schema(e.message().to_owned()))
@@ -392,7 +396,10 @@ mod tests {
     #[test]
     fn json_errors_are_told_apart() {
         assert!(matches!(parse_json_manifest("{not json"), Err(PluginErrorKind::InvalidSyntax { .. })));
-        assert!(matches!(parse_json_manifest(r#"{"schema_version": 9}"#), Err(PluginErrorKind::SchemaVersion { found: 9, .. })));
+        assert!(matches!(
+            parse_json_manifest(r#"{"schema_version": 9}"#),
+            Err(PluginErrorKind::SchemaVersion { found: 9, .. })
+        ));
         let unknown = r#"{"schema_version":1,"id":"x","version":"1","title":"X","resource_types":[],"permissions":[],"roles":[],"colour":"red"}"#;
         match parse_json_manifest(unknown) {
             Err(PluginErrorKind::Schema(message)) => assert!(message.contains("unknown field `colour`"), "{message}"),

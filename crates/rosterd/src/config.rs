@@ -60,9 +60,9 @@ impl Config {
             None if Path::new(DEFAULT_CONFIG).exists() => figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG)),
             None => {}
         }
-        let env = Env::prefixed("ROSTER_")
-            .split("__")
-            .filter(|key| SECTIONS.iter().any(|s| key.as_str().split(['.', '_']).next().is_some_and(|k| k.eq_ignore_ascii_case(s))));
+        let env = Env::prefixed("ROSTER_").split("__").filter(|key| {
+            SECTIONS.iter().any(|s| key.as_str().split(['.', '_']).next().is_some_and(|k| k.eq_ignore_ascii_case(s)))
+        });
         figment = figment.merge(env);
         let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(e)))?;
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
@@ -92,10 +92,10 @@ impl PacksConfig {
 
 /// Fails when a required pack did not load.
 pub(crate) fn check_required(required: &[String], loaded: &[roster_plugin::LoadedPack]) -> Result<()> {
-    let missing: Vec<&str> = required.iter().filter(|id| !loaded.iter().any(|p| p.pack.id() == *id)).map(String::as_str).collect();
+    let missing: Vec<&str> =
+        required.iter().filter(|id| !loaded.iter().any(|p| p.pack.id() == *id)).map(String::as_str).collect();
     if !missing.is_empty() {
         bail!("required pack(s) not loaded: {}", missing.join(", "));
     }
     Ok(())
 }
-

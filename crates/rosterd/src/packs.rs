@@ -55,7 +55,10 @@ fn load(config: &Config) -> Result<Vec<LoadedPack>> {
 fn find<'a>(packs: &'a [LoadedPack], id: &str) -> Result<&'a LoadedPack> {
     packs.iter().find(|p| p.pack.id() == id).with_context(|| {
         let known: Vec<&str> = packs.iter().map(|p| p.pack.id()).collect();
-        format!("no pack `{id}` is loaded (loaded: {})", if known.is_empty() { "none".to_owned() } else { known.join(", ") })
+        format!(
+            "no pack `{id}` is loaded (loaded: {})",
+            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+        )
     })
 }
 
@@ -75,7 +78,14 @@ fn render_list(packs: &[LoadedPack], format: ListFormat) -> Result<String> {
             let mut out = String::new();
             for p in packs {
                 let m = p.pack.manifest();
-                out.push_str(&format!("{:<12} {:<8} {:<7} {}  ({})\n", m.id, m.version, p.source.kind(), m.title, p.source.path().display()));
+                out.push_str(&format!(
+                    "{:<12} {:<8} {:<7} {}  ({})\n",
+                    m.id,
+                    m.version,
+                    p.source.kind(),
+                    m.title,
+                    p.source.path().display()
+                ));
             }
             out
         }

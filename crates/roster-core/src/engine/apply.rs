@@ -369,7 +369,12 @@ impl Engine {
                     return Err(ChangeError::GroupExists { account, group });
                 }
                 let g = self.groups.len() as u32;
-                self.groups.push(Group { name: group.clone(), members: Default::default(), grants: Vec::new(), alive: true });
+                self.groups.push(Group {
+                    name: group.clone(),
+                    members: Default::default(),
+                    grants: Vec::new(),
+                    alive: true,
+                });
                 self.accounts[a as usize].groups.insert(group, g);
             }
             Change::RemoveGroup { account, group } => {
@@ -398,15 +403,22 @@ impl Engine {
                     Some(p) if self.groups[g as usize].members.remove(&p) => {
                         self.principals[p as usize].groups.retain(|&x| x != g)
                     }
-                    _ => return Err(ChangeError::UnknownMember { account: format!("{account}/group:{group}"), principal }),
+                    _ => {
+                        return Err(ChangeError::UnknownMember {
+                            account: format!("{account}/group:{group}"),
+                            principal,
+                        });
+                    }
                 }
             }
             Change::DefineRole { account, role } => {
                 let a = self.account_id(&account)?;
                 let compiled = self.compile_custom_role(a, &role)?;
                 let acc = &mut self.accounts[a as usize];
-                let index = u16::try_from(acc.custom_roles.len())
-                    .map_err(|_| ChangeError::InvalidCustomRole { role: role.id.clone(), reason: "too many custom roles".into() })?;
+                let index = u16::try_from(acc.custom_roles.len()).map_err(|_| ChangeError::InvalidCustomRole {
+                    role: role.id.clone(),
+                    reason: "too many custom roles".into(),
+                })?;
                 acc.custom_roles.push(compiled);
                 acc.custom_index.insert(role.id, index);
             }
@@ -417,7 +429,8 @@ impl Engine {
                 };
                 let held = RoleRef::Custom(index);
                 let in_members = self.accounts[a as usize].members.values().any(|m| m.role == held);
-                let in_grants = self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
+                let in_grants =
+                    self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
                 if in_members || in_grants {
                     return Err(ChangeError::RoleInUse(role));
                 }
@@ -489,7 +502,10 @@ impl Engine {
                 let pa = self.account_id(parent)?;
                 let p = self.accounts[pa as usize].pack;
                 if self.packs[p].id() != pack {
-                    return Err(ChangeError::UnknownPack(format!("{pack} (a child account uses its parent's pack `{}`)", self.packs[p].id())));
+                    return Err(ChangeError::UnknownPack(format!(
+                        "{pack} (a child account uses its parent's pack `{}`)",
+                        self.packs[p].id()
+                    )));
                 }
                 let parent_ty = self.nodes[self.accounts[pa as usize].node as usize].ty;
                 let ty = self.packs[p]
@@ -535,7 +551,13 @@ impl Engine {
         Ok(())
     }
 
-    fn add_resource(&mut self, account: &str, resource: String, parent: Option<&str>, owner: Option<&str>) -> Result<()> {
+    fn add_resource(
+        &mut self,
+        account: &str,
+        resource: String,
+        parent: Option<&str>,
+        owner: Option<&str>,
+    ) -> Result<()> {
         let a = self.account_id(account)?;
         let (ty_name, id) = split_resource(&resource).ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
         check_id("resource", id)?;
@@ -556,7 +578,11 @@ impl Engine {
         let expected = pack.types()[usize::from(ty)].parent;
         if expected != Some(parent_ty) {
             let name = |t: Option<TypeIdx>| t.map(|t| pack.types()[usize::from(t)].name.clone()).unwrap_or_default();
-            return Err(ChangeError::WrongParentType { ty: ty_name.to_owned(), expected: name(expected), found: name(Some(parent_ty)) });
+            return Err(ChangeError::WrongParentType {
+                ty: ty_name.to_owned(),
+                expected: name(expected),
+                found: name(Some(parent_ty)),
+            });
         }
         let mut chain = [0; super::MAX_DEPTH];
         if self.chain(parent_node, &mut chain) >= super::MAX_DEPTH {
@@ -599,7 +625,15 @@ impl Engine {
         }
     }
 
-    fn add_grant(&mut self, id: String, account: &str, subject: Subject, resource: Option<&str>, role: &str, expires_at: Option<i64>) -> Result<()> {
+    fn add_grant(
+        &mut self,
+        id: String,
+        account: &str,
+        subject: Subject,
+        resource: Option<&str>,
+        role: &str,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
         check_id("grant", &id)?;
         if self.grant_index.contains_key(&id) {
             return Err(ChangeError::GrantExists(id));
@@ -652,8 +686,11 @@ impl Engine {
         if role.title.trim().is_empty() {
             return Err(fail("the title must not be empty".into()));
         }
-        if role.default || role.single_holder || role.transferable || role.protected || role.grantee_requires.is_some() {
-            return Err(fail("custom roles cannot set default, single_holder, transferable, protected or grantee_requires".into()));
+        if role.default || role.single_holder || role.transferable || role.protected || role.grantee_requires.is_some()
+        {
+            return Err(fail(
+                "custom roles cannot set default, single_holder, transferable, protected or grantee_requires".into(),
+            ));
         }
         if !role.grantable_on.is_empty() {
             return Err(fail("custom roles are account roles; leave grantable_on empty".into()));

@@ -200,7 +200,9 @@ impl Engine {
     pub fn child_accounts(&self, account: &str) -> Vec<String> {
         self.account_index
             .get(account)
-            .map(|&a| self.accounts[a as usize].children.iter().map(|&c| self.accounts[c as usize].id.clone()).collect())
+            .map(|&a| {
+                self.accounts[a as usize].children.iter().map(|&c| self.accounts[c as usize].id.clone()).collect()
+            })
             .unwrap_or_default()
     }
 

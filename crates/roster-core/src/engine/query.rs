@@ -56,7 +56,12 @@ pub struct EffectivePermissions {
 type Chain = ([NodeId; MAX_DEPTH], usize);
 
 impl Engine {
-    fn resolve(&self, account: &str, permission: Option<&str>, resource: Option<&str>) -> Result<(u32, NodeId, PermIdx), QueryError> {
+    fn resolve(
+        &self,
+        account: &str,
+        permission: Option<&str>,
+        resource: Option<&str>,
+    ) -> Result<(u32, NodeId, PermIdx), QueryError> {
         let &a = self.account_index.get(account).ok_or_else(|| QueryError::UnknownAccount(account.to_owned()))?;
         let pack = self.account_pack_of(a);
         let perm = match permission {
@@ -80,7 +85,14 @@ impl Engine {
     }
 
     /// May `principal` do `permission` on `resource` (`None` = the account) at time `now`?
-    pub fn check(&self, account: &str, principal: &str, permission: &str, resource: Option<&str>, now: i64) -> Result<Decision, QueryError> {
+    pub fn check(
+        &self,
+        account: &str,
+        principal: &str,
+        permission: &str,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Result<Decision, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
         Ok(match self.principal_index.get(principal) {
             Some(&p) => self.decide(p, node, perm, now),
@@ -114,7 +126,8 @@ impl Engine {
             let grant = &self.grants[slot as usize];
             if grant.is_live(now)
                 && chain.contains(&grant.node)
-                && let ControlFlow::Break(b) = visit(Source::Grant(slot), self.nodes[grant.node as usize].account, grant.role)
+                && let ControlFlow::Break(b) =
+                    visit(Source::Grant(slot), self.nodes[grant.node as usize].account, grant.role)
             {
                 return Some(b);
             }
@@ -201,7 +214,13 @@ impl Engine {
     }
 
     /// Every permission `principal` holds on `resource`, and the roles that reach it.
-    pub fn effective_permissions(&self, account: &str, principal: &str, resource: Option<&str>, now: i64) -> Result<EffectivePermissions, QueryError> {
+    pub fn effective_permissions(
+        &self,
+        account: &str,
+        principal: &str,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Result<EffectivePermissions, QueryError> {
         let (a, node, _) = self.resolve(account, None, resource)?;
         let Some(&p) = self.principal_index.get(principal) else {
             return Ok(EffectivePermissions { permissions: Vec::new(), roles: Vec::new() });
@@ -216,7 +235,14 @@ impl Engine {
 
     /// Names of the resources of type `ty` in `account` on which `permission` holds for
     /// `principal`, sorted. For an account type, the matching child accounts' ids.
-    pub fn lookup_resources(&self, account: &str, principal: &str, permission: &str, ty: &str, now: i64) -> Result<Vec<String>, QueryError> {
+    pub fn lookup_resources(
+        &self,
+        account: &str,
+        principal: &str,
+        permission: &str,
+        ty: &str,
+        now: i64,
+    ) -> Result<Vec<String>, QueryError> {
         let (a, _, perm) = self.resolve(account, Some(permission), None)?;
         let pack = self.account_pack_of(a);
         let t = pack
@@ -246,7 +272,13 @@ impl Engine {
     }
 
     /// Ids of the principals for whom `permission` holds on `resource`, sorted.
-    pub fn lookup_subjects(&self, account: &str, permission: &str, resource: Option<&str>, now: i64) -> Result<Vec<String>, QueryError> {
+    pub fn lookup_subjects(
+        &self,
+        account: &str,
+        permission: &str,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<String>, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
         let (chain, len) = self.chain_of(node);
         let mut candidates = FxHashSet::default();
@@ -274,7 +306,14 @@ impl Engine {
     }
 
     /// The decision with every reason spelled out.
-    pub fn explain(&self, account: &str, principal: &str, permission: &str, resource: Option<&str>, now: i64) -> Result<Explanation, QueryError> {
+    pub fn explain(
+        &self,
+        account: &str,
+        principal: &str,
+        permission: &str,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Result<Explanation, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
         let target = self.node_name(node).to_owned();
         let Some(&p) = self.principal_index.get(principal) else {
@@ -298,10 +337,13 @@ impl Engine {
         let ignored = self.ignored_sources(p, chain, now);
         let summary = match (&granted_by, considered.is_empty()) {
             (Some(used), _) => {
-                let condition = used.holds.strip_prefix("if ").map(|c| format!(" (condition `{c}` met)")).unwrap_or_default();
+                let condition =
+                    used.holds.strip_prefix("if ").map(|c| format!(" (condition `{c}` met)")).unwrap_or_default();
                 format!("allowed: role `{}` from {} grants `{permission}`{condition}", used.role, describe(&used.via))
             }
-            (None, true) => format!("denied: `{principal}` holds no active membership or live grant that reaches `{target}`"),
+            (None, true) => {
+                format!("denied: `{principal}` holds no active membership or live grant that reaches `{target}`")
+            }
             (None, false) => {
                 let unmet: Vec<String> = considered
                     .iter()
@@ -320,7 +362,16 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn role_use(&self, p: PrincipalId, chain: &[NodeId], now: i64, source: Source, account: u32, role_ref: RoleRef, perm: PermIdx) -> RoleUse {
+    fn role_use(
+        &self,
+        p: PrincipalId,
+        chain: &[NodeId],
+        now: i64,
+        source: Source,
+        account: u32,
+        role_ref: RoleRef,
+        perm: PermIdx,
+    ) -> RoleUse {
         let role = self.role(account, role_ref);
         let holding = role.holding(perm);
         let condition_met = match holding {
@@ -365,7 +416,10 @@ impl Engine {
             } else if m.expires_at.is_some_and(|at| at <= now) {
                 ignored.push(format!("membership in `{}` (role `{role}`) has expired", account.id));
             } else if m.external {
-                ignored.push(format!("membership in `{}` is external: its role `{role}` gives nothing, only grants do", account.id));
+                ignored.push(format!(
+                    "membership in `{}` is external: its role `{role}` gives nothing, only grants do",
+                    account.id
+                ));
             }
         }
         let principal = &self.principals[p as usize];
@@ -383,6 +437,8 @@ impl Engine {
 fn describe(via: &Via) -> String {
     match via {
         Via::Membership { account } => format!("membership in account `{account}`"),
-        Via::Grant { grant, account, resource, subject } => format!("grant `{grant}` to {subject} on `{account}/{resource}`"),
+        Via::Grant { grant, account, resource, subject } => {
+            format!("grant `{grant}` to {subject} on `{account}/{resource}`")
+        }
     }
 }
