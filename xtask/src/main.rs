@@ -44,9 +44,19 @@ enum Task {
     },
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run_task(Cli::parse().command) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_task(task: Task) -> Result<()> {
     let root = workspace_root();
-    match Cli::parse().command {
+    match task {
         Task::BuildPlugins { release } => {
             let dirs = build_plugins(&root, release)?;
             println!("plugins:  {}\nfixtures: {}", dirs.plugins.display(), dirs.fixtures.display());
