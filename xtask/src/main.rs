@@ -189,6 +189,8 @@ fn package_id_names(id: &str, package: &str) -> bool {
 
 fn test(root: &Path, args: &[String]) -> Result<()> {
     let dirs = build_plugins(root, false)?;
+    // The end-to-end tests run the real binaries, which no test target depends on.
+    run(cargo(root).args(["build", "--workspace", "--bins"]), "building the binaries")?;
     let nextest = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
         .args(["nextest", "--version"])
         .stdout(Stdio::null())

@@ -475,8 +475,16 @@ impl Engine {
     /// Plans and applies an operation; returns the new revision. For tests and embedders;
     /// the daemon commits the planned changes to its database first.
     pub fn execute(&mut self, actor: &Actor, operation: &Operation, now: i64) -> Result<u64> {
-        let changes = self.plan(actor, operation, now)?;
-        // Apply to a copy so a plan that still fails half-way leaves nothing half-written.
+        let mut changes = self.plan(actor, operation, now)?;
+        if changes.len() <= 1 {
+            // `apply` checks everything before it mutates, so one change is all or nothing.
+            if let Some(change) = changes.pop() {
+                self.apply(change)?;
+            }
+            return Ok(self.revision);
+        }
+        // Several changes (transfer, move, new account) are applied to a copy, so a plan
+        // that still failed half-way would leave nothing half-written. These are rare.
         let mut next = self.clone();
         for change in changes {
             next.apply(change)?;
