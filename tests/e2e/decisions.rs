@@ -5,18 +5,8 @@ use roster_core::decision::Via;
 use roster_core::{Change, ChangeError, ManagementError, Operation, QueryError, RoleDef, Subject};
 use roster_e2e::{NOW, World, add_member, change_role};
 
-/// Studio account `s1`: owner `olivia`, admin `adam`, manager `mia`, user `uma`; studio
-/// `a` with pickaxe `mine` (owned by mia) and `theirs`.
 fn world() -> World {
-    let mut w = World::new();
-    w.account("s1", "studio", "olivia");
-    w.member("s1", "adam", "admin");
-    w.member("s1", "mia", "manager");
-    w.member("s1", "uma", "user");
-    w.resource("s1", "studio:a", None, None);
-    w.resource("s1", "pickaxe:mine", Some("studio:a"), Some("mia"));
-    w.resource("s1", "pickaxe:theirs", Some("studio:a"), None);
-    w
+    crate::studio::studio_world()
 }
 
 #[test]

@@ -42,7 +42,7 @@ fn studio_matrix_reproduces_the_seed_table() {
 
 /// Account `s1` owned by `olivia`, admin `adam`, manager `mia`, user `uma`; studio `a`
 /// with pickaxes `mine` (owned by mia) and `theirs`; studio `b` with pickaxe `other`.
-fn studio_world() -> World {
+pub(crate) fn studio_world() -> World {
     let mut w = World::new();
     w.account("s1", "studio", "olivia");
     w.member("s1", "adam", "admin");

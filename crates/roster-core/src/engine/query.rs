@@ -120,9 +120,7 @@ impl Engine {
                 return Some(b);
             }
         }
-        let principal = &self.principals[p as usize];
-        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
-        for &slot in principal.grants.iter().chain(group_grants) {
+        for slot in self.grant_slots_of(p) {
             let grant = &self.grants[slot as usize];
             if grant.is_live(now)
                 && chain.contains(&grant.node)
@@ -133,6 +131,13 @@ impl Engine {
             }
         }
         None
+    }
+
+    /// The principal's grants: direct ones, then those of their groups.
+    fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = u32> + '_ {
+        let principal = &self.principals[p as usize];
+        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
+        principal.grants.iter().chain(group_grants).copied()
     }
 
     pub(crate) fn owns(&self, p: PrincipalId, chain: &[NodeId]) -> bool {
@@ -422,9 +427,7 @@ impl Engine {
                 ));
             }
         }
-        let principal = &self.principals[p as usize];
-        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
-        for &slot in principal.grants.iter().chain(group_grants) {
+        for slot in self.grant_slots_of(p) {
             let grant = &self.grants[slot as usize];
             if grant.alive && !grant.is_live(now) && chain.contains(&grant.node) {
                 ignored.push(format!("grant `{}` on `{}` has expired", grant.id, self.qualified_node_name(grant.node)));
