@@ -110,6 +110,10 @@ fn crate_arrows_point_one_way() {
     for forbidden in ["roster-store", "rosterd", "tokio", "sea-orm"] {
         assert!(!plugin.iter().any(|d| d == forbidden), "roster-plugin must not depend on {forbidden}");
     }
+    let store = dependencies("crates/roster-store/Cargo.toml");
+    for forbidden in ["rosterd", "roster-plugin", "hyper", "hyper-util", "matchit", "libloading"] {
+        assert!(!store.iter().any(|d| d == forbidden), "roster-store must not depend on {forbidden}");
+    }
     let root = workspace_root().join("plugins");
     for entry in std::fs::read_dir(&root).expect("plugins/").flatten() {
         let manifest = format!("plugins/{}/Cargo.toml", entry.file_name().to_string_lossy());

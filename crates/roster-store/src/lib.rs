@@ -1,0 +1,11 @@
+//! Roster's storage: sea-orm entities and the repository, over SQLite (embedded default,
+//! WAL) and PostgreSQL. The database is authoritative: every management call is one
+//! transaction that writes its changes, its audit events and the new revision, or nothing.
+//! On start the engine snapshot is rebuilt from it ([`Store::load`]).
+
+pub mod audit;
+pub mod entities;
+mod store;
+
+pub use audit::{AuditEvent, AuditRecord, ChainReport};
+pub use store::{InviteRecord, Store, StoreError, StoreOp, TokenRecord};

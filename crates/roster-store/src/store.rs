@@ -1,0 +1,725 @@
+//! The repository: connecting and migrating, committing a management call's writes in one
+//! transaction, rebuilding the engine from the tables, and the reads the daemon needs
+//! beyond the engine (profiles, invites, tokens, audit).
+
+use std::path::Path;
+use std::time::Duration;
+
+use roster_core::engine::MembershipStatus;
+use roster_core::{Change, Engine, Subject};
+use roster_migrations::{Migrator, MigratorTrait};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+
+use crate::audit::{AuditEvent, AuditRecord, ChainReport, chain_hash};
+use crate::entities::{
+    account, audit_event, custom_role, grant, group, group_member, invite, membership, meta, principal, resource, token,
+};
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(#[from] DbErr),
+    /// A schema constraint (unique, foreign key, check) refused the write.
+    #[error("the write breaks a database constraint: {0}")]
+    Constraint(String),
+    /// The SQLite file's directory could not be created.
+    #[error("cannot create {path}: {message}")]
+    Io {
+        /// The directory.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The stored rows do not form a valid state.
+    #[error("the stored state is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A stored invite.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InviteRecord {
+    /// Invite id.
+    pub id: String,
+    /// Account invited to.
+    pub account: String,
+    /// Who may accept it.
+    pub email: String,
+    /// Role to give (the pack's default when `None`).
+    pub role: Option<String>,
+    /// A resource to grant the role on, instead of a membership.
+    pub resource: Option<String>,
+    /// sha256 of the invite token, hex.
+    pub token_hash: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// `pending`, `accepted` or `revoked`.
+    pub status: String,
+    /// Who invited.
+    pub created_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A stored API token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Token id (the public part of the token).
+    pub id: String,
+    /// A name for humans.
+    pub name: String,
+    /// For a principal token, the principal; `None` for a service token.
+    pub principal: Option<String>,
+    /// sha256 of the secret part, hex.
+    pub secret_hash: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, once revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// One write of a management call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreOp {
+    /// A change the engine applies too.
+    Change(Change),
+    /// Sets an account's display name.
+    AccountName {
+        /// Account id.
+        account: String,
+        /// Display name.
+        name: String,
+    },
+    /// Creates or updates a principal's profile.
+    Principal {
+        /// Principal id.
+        id: String,
+        /// Email.
+        email: String,
+        /// Display name.
+        name: String,
+    },
+    /// Stores a new invite.
+    CreateInvite(InviteRecord),
+    /// Marks an invite accepted or revoked.
+    InviteStatus {
+        /// Invite id.
+        id: String,
+        /// New status.
+        status: String,
+    },
+    /// Stores a new token.
+    CreateToken(TokenRecord),
+    /// Revokes a token.
+    RevokeToken {
+        /// Token id.
+        id: String,
+        /// Unix seconds.
+        at: i64,
+    },
+}
+
+/// The repository.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+fn constraint_or_db(error: DbErr) -> StoreError {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) | Some(SqlErr::ForeignKeyConstraintViolation(message)) => {
+            StoreError::Constraint(message)
+        }
+        _ if error.to_string().contains("CHECK constraint")
+            || error.to_string().contains("violates check constraint") =>
+        {
+            StoreError::Constraint(error.to_string())
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). For SQLite the file's
+    /// directory is created and the journal is put in WAL mode.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if let Some(path) = url.strip_prefix("sqlite://").map(|rest| rest.split('?').next().unwrap_or(rest))
+            && let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Io { path: dir.display().to_string(), message: e.to_string() })?;
+        }
+        let mut options = ConnectOptions::new(url.to_owned());
+        options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        if url.starts_with("sqlite:") {
+            options.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal).foreign_keys(true).busy_timeout(Duration::from_secs(10))
+            });
+        }
+        Ok(Store { db: Database::connect(options).await? })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// The connection, for tests and tools that inspect the tables.
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The database kind.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// The last committed revision.
+    pub async fn revision(&self) -> Result<u64> {
+        let row = meta::Entity::find_by_id(1)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("no revision row".into()))?;
+        u64::try_from(row.revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
+    }
+
+    /// Commits one management call: its writes, its audit events and a new revision, in
+    /// one transaction. `engine` is the state before the writes (for role flags).
+    pub async fn commit(&self, engine: &Engine, ops: &[StoreOp], audit: &[AuditRecord], now: i64) -> Result<u64> {
+        let txn = self.db.begin().await?;
+        meta::Entity::update_many()
+            .col_expr(meta::Column::Revision, Expr::col(meta::Column::Revision).add(1))
+            .filter(meta::Column::Id.eq(1))
+            .exec(&txn)
+            .await?;
+        let revision = meta::Entity::find_by_id(1)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("no revision row".into()))?
+            .revision;
+        for (index, op) in ops.iter().enumerate() {
+            let seq = revision * 65_536 + index as i64;
+            write(&txn, &Context { engine, ops }, op, seq).await.map_err(constraint_or_db)?;
+        }
+        for record in audit {
+            append_audit(&txn, record, revision, now).await.map_err(constraint_or_db)?;
+        }
+        txn.commit().await.map_err(constraint_or_db)?;
+        u64::try_from(revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
+    }
+
+    /// Rebuilds the engine's state from the tables (the engine must be empty).
+    pub async fn load(&self, engine: &mut Engine) -> Result<()> {
+        let db = &self.db;
+        let corrupt = |what: String| move |e: roster_core::ChangeError| StoreError::Corrupt(format!("{what}: {e}"));
+        for row in account::Entity::find().order_by_asc(account::Column::Seq).all(db).await? {
+            let pack = row.pack.clone();
+            engine
+                .apply(Change::CreateAccount { id: row.id.clone(), pack, parent: row.parent_id })
+                .map_err(corrupt(format!("account {}", row.id)))?;
+        }
+        for row in custom_role::Entity::find().order_by_asc(custom_role::Column::Seq).all(db).await? {
+            let role = serde_json::from_str(&row.definition)
+                .map_err(|e| StoreError::Corrupt(format!("custom role {}: {e}", row.role_id)))?;
+            engine
+                .apply(Change::DefineRole { account: row.account_id, role })
+                .map_err(corrupt(format!("custom role {}", row.role_id)))?;
+        }
+        for row in resource::Entity::find().order_by_asc(resource::Column::Seq).all(db).await? {
+            let name = row.name.clone();
+            engine
+                .apply(Change::AddResource {
+                    account: row.account_id,
+                    resource: row.name,
+                    parent: row.parent_name,
+                    owner: row.owner_id,
+                })
+                .map_err(corrupt(format!("resource {name}")))?;
+        }
+        for row in group::Entity::find().order_by_asc(group::Column::Seq).all(db).await? {
+            let name = row.group_id.clone();
+            engine
+                .apply(Change::AddGroup { account: row.account_id, group: row.group_id })
+                .map_err(corrupt(format!("group {name}")))?;
+        }
+        for row in group_member::Entity::find().all(db).await? {
+            let name = row.group_id.clone();
+            engine
+                .apply(Change::AddGroupMember {
+                    account: row.account_id,
+                    group: row.group_id,
+                    principal: row.principal_id,
+                })
+                .map_err(corrupt(format!("member of group {name}")))?;
+        }
+        for row in membership::Entity::find().all(db).await? {
+            let status = match row.status.as_str() {
+                "active" => MembershipStatus::Active,
+                "removed" => MembershipStatus::Removed,
+                other => return Err(StoreError::Corrupt(format!("membership status {other}"))),
+            };
+            let who = format!("membership of {} in {}", row.principal_id, row.account_id);
+            engine
+                .apply(Change::PutMembership {
+                    account: row.account_id,
+                    principal: row.principal_id,
+                    role: row.role_id,
+                    external: row.external,
+                    status,
+                    expires_at: row.expires_at,
+                })
+                .map_err(corrupt(who))?;
+        }
+        for row in grant::Entity::find().order_by_asc(grant::Column::Seq).all(db).await? {
+            let subject = match (row.subject_principal, row.subject_group) {
+                (Some(p), None) => Subject::Principal(p),
+                (None, Some(g)) => Subject::Group(g),
+                _ => return Err(StoreError::Corrupt(format!("grant {} has no single subject", row.id))),
+            };
+            let id = row.id.clone();
+            engine
+                .apply(Change::AddGrant {
+                    id: row.id,
+                    account: row.account_id,
+                    subject,
+                    resource: row.resource_name,
+                    role: row.role_id,
+                    expires_at: row.expires_at,
+                })
+                .map_err(corrupt(format!("grant {id}")))?;
+        }
+        engine.set_revision(self.revision().await?);
+        Ok(())
+    }
+
+    /// A principal's profile.
+    pub async fn principal(&self, id: &str) -> Result<Option<(String, String)>> {
+        Ok(principal::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(|p| (p.email, p.name)))
+    }
+
+    /// An account's display name.
+    pub async fn account_name(&self, id: &str) -> Result<Option<String>> {
+        Ok(account::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(|a| a.name))
+    }
+
+    /// A token by id.
+    pub async fn token(&self, id: &str) -> Result<Option<TokenRecord>> {
+        Ok(token::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(|t| TokenRecord {
+            id: t.id,
+            name: t.name,
+            principal: t.principal_id,
+            secret_hash: t.secret_hash,
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+        }))
+    }
+
+    /// Whether any token exists (for first-run bootstrap).
+    pub async fn has_tokens(&self) -> Result<bool> {
+        Ok(token::Entity::find().limit(1).one(&self.db).await?.is_some())
+    }
+
+    /// An invite by the hash of its token.
+    pub async fn invite_by_token_hash(&self, hash: &str) -> Result<Option<InviteRecord>> {
+        let row = invite::Entity::find().filter(invite::Column::TokenHash.eq(hash)).one(&self.db).await?;
+        Ok(row.map(invite_record))
+    }
+
+    /// An invite by id.
+    pub async fn invite(&self, id: &str) -> Result<Option<InviteRecord>> {
+        Ok(invite::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(invite_record))
+    }
+
+    /// An account's invites, newest first.
+    pub async fn invites(&self, account: &str) -> Result<Vec<InviteRecord>> {
+        let rows = invite::Entity::find()
+            .filter(invite::Column::AccountId.eq(account))
+            .order_by_desc(invite::Column::CreatedAt)
+            .order_by_asc(invite::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(invite_record).collect())
+    }
+
+    /// An account's audit events after `after_seq`, oldest first, filtered.
+    pub async fn audit(
+        &self,
+        account: &str,
+        after_seq: i64,
+        limit: u64,
+        actor: Option<&str>,
+        action: Option<&str>,
+    ) -> Result<Vec<AuditEvent>> {
+        let mut query = audit_event::Entity::find()
+            .filter(audit_event::Column::AccountId.eq(account))
+            .filter(audit_event::Column::Seq.gt(after_seq));
+        if let Some(actor) = actor {
+            query = query.filter(audit_event::Column::Actor.eq(actor));
+        }
+        if let Some(action) = action {
+            query = query.filter(audit_event::Column::Action.eq(action));
+        }
+        let rows = query.order_by_asc(audit_event::Column::Seq).limit(limit).all(&self.db).await?;
+        rows.into_iter().map(audit_from_row).collect()
+    }
+
+    /// Recomputes an account's hash chain.
+    pub async fn verify_audit(&self, account: &str) -> Result<ChainReport> {
+        let rows = audit_event::Entity::find()
+            .filter(audit_event::Column::AccountId.eq(account))
+            .order_by_asc(audit_event::Column::Seq)
+            .all(&self.db)
+            .await?;
+        let mut previous = String::new();
+        for (index, row) in rows.iter().enumerate() {
+            let expected = chain_hash(
+                &previous,
+                row.seq,
+                row.at,
+                &row.actor,
+                &row.action,
+                &row.target,
+                row.before_state.as_deref(),
+                row.after_state.as_deref(),
+                row.request_id.as_deref(),
+                row.trace_id.as_deref(),
+                row.revision,
+            );
+            if expected != row.hash || row.seq != index as i64 + 1 {
+                return Ok(ChainReport { ok: false, events: rows.len(), first_bad_seq: Some(row.seq) });
+            }
+            previous = row.hash.clone();
+        }
+        Ok(ChainReport { ok: true, events: rows.len(), first_bad_seq: None })
+    }
+}
+
+fn invite_record(row: invite::Model) -> InviteRecord {
+    InviteRecord {
+        id: row.id,
+        account: row.account_id,
+        email: row.email,
+        role: row.role_id,
+        resource: row.resource_name,
+        token_hash: row.token_hash,
+        expires_at: row.expires_at,
+        status: row.status,
+        created_by: row.created_by,
+        created_at: row.created_at,
+    }
+}
+
+fn audit_from_row(row: audit_event::Model) -> Result<AuditEvent> {
+    let parse = |text: Option<String>| -> Result<Option<serde_json::Value>> {
+        text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("audit state: {e}")))).transpose()
+    };
+    Ok(AuditEvent {
+        seq: row.seq,
+        at: row.at,
+        actor: row.actor,
+        action: row.action,
+        target: row.target,
+        before: parse(row.before_state)?,
+        after: parse(row.after_state)?,
+        request_id: row.request_id,
+        trace_id: row.trace_id,
+        revision: row.revision,
+        hash: row.hash,
+    })
+}
+
+async fn append_audit<C: ConnectionTrait>(
+    db: &C,
+    record: &AuditRecord,
+    revision: i64,
+    now: i64,
+) -> std::result::Result<(), DbErr> {
+    let last = audit_event::Entity::find()
+        .filter(audit_event::Column::AccountId.eq(&record.account))
+        .order_by_desc(audit_event::Column::Seq)
+        .one(db)
+        .await?;
+    let (seq, previous) = last.map_or((1, String::new()), |l| (l.seq + 1, l.hash));
+    let before = record.before.as_ref().map(serde_json::Value::to_string);
+    let after = record.after.as_ref().map(serde_json::Value::to_string);
+    let hash = chain_hash(
+        &previous,
+        seq,
+        now,
+        &record.actor,
+        &record.action,
+        &record.target,
+        before.as_deref(),
+        after.as_deref(),
+        record.request_id.as_deref(),
+        record.trace_id.as_deref(),
+        revision,
+    );
+    audit_event::Entity::insert(audit_event::ActiveModel {
+        account_id: Set(record.account.clone()),
+        seq: Set(seq),
+        at: Set(now),
+        actor: Set(record.actor.clone()),
+        action: Set(record.action.clone()),
+        target: Set(record.target.clone()),
+        before_state: Set(before),
+        after_state: Set(after),
+        request_id: Set(record.request_id.clone()),
+        trace_id: Set(record.trace_id.clone()),
+        revision: Set(revision),
+        hash: Set(hash),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+fn status_text(status: MembershipStatus) -> &'static str {
+    match status {
+        MembershipStatus::Active => "active",
+        MembershipStatus::Removed => "removed",
+    }
+}
+
+/// What a write may need to know beyond itself: the engine before the call, and the
+/// call's other writes (an account created in the same call is not in the engine yet).
+struct Context<'a> {
+    engine: &'a Engine,
+    ops: &'a [StoreOp],
+}
+
+impl Context<'_> {
+    fn single_holder(&self, account: &str, role: &str) -> bool {
+        let created_here = self.ops.iter().find_map(|op| match op {
+            StoreOp::Change(Change::CreateAccount { id, pack, .. }) if id == account => self.engine.pack(pack),
+            _ => None,
+        });
+        created_here
+            .or_else(|| self.engine.account_pack(account))
+            .and_then(|pack| pack.role(role).map(|r| pack.roles()[usize::from(r)].single_holder))
+            .unwrap_or(false)
+    }
+}
+
+async fn write<C: ConnectionTrait>(
+    db: &C,
+    context: &Context<'_>,
+    op: &StoreOp,
+    seq: i64,
+) -> std::result::Result<(), DbErr> {
+    match op {
+        StoreOp::Change(change) => write_change(db, context, change, seq).await,
+        StoreOp::AccountName { account, name } => {
+            account::Entity::update_many()
+                .col_expr(account::Column::Name, Expr::value(name.clone()))
+                .filter(account::Column::Id.eq(account))
+                .exec(db)
+                .await?;
+            Ok(())
+        }
+        StoreOp::Principal { id, email, name } => {
+            principal::Entity::delete_by_id(id.clone()).exec(db).await?;
+            principal::Entity::insert(principal::ActiveModel {
+                id: Set(id.clone()),
+                email: Set(email.clone()),
+                name: Set(name.clone()),
+            })
+            .exec(db)
+            .await?;
+            Ok(())
+        }
+        StoreOp::CreateInvite(record) => {
+            invite::Entity::insert(invite::ActiveModel {
+                id: Set(record.id.clone()),
+                account_id: Set(record.account.clone()),
+                email: Set(record.email.clone()),
+                role_id: Set(record.role.clone()),
+                resource_name: Set(record.resource.clone()),
+                token_hash: Set(record.token_hash.clone()),
+                expires_at: Set(record.expires_at),
+                status: Set(record.status.clone()),
+                created_by: Set(record.created_by.clone()),
+                created_at: Set(record.created_at),
+            })
+            .exec(db)
+            .await?;
+            Ok(())
+        }
+        StoreOp::InviteStatus { id, status } => {
+            invite::Entity::update_many()
+                .col_expr(invite::Column::Status, Expr::value(status.clone()))
+                .filter(invite::Column::Id.eq(id))
+                .exec(db)
+                .await?;
+            Ok(())
+        }
+        StoreOp::CreateToken(record) => {
+            token::Entity::insert(token::ActiveModel {
+                id: Set(record.id.clone()),
+                name: Set(record.name.clone()),
+                principal_id: Set(record.principal.clone()),
+                secret_hash: Set(record.secret_hash.clone()),
+                created_at: Set(record.created_at),
+                revoked_at: Set(record.revoked_at),
+            })
+            .exec(db)
+            .await?;
+            Ok(())
+        }
+        StoreOp::RevokeToken { id, at } => {
+            token::Entity::update_many()
+                .col_expr(token::Column::RevokedAt, Expr::value(*at))
+                .filter(token::Column::Id.eq(id))
+                .exec(db)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+async fn write_change<C: ConnectionTrait>(
+    db: &C,
+    context: &Context<'_>,
+    change: &Change,
+    seq: i64,
+) -> std::result::Result<(), DbErr> {
+    match change.clone() {
+        Change::CreateAccount { id, pack, parent } => {
+            account::Entity::insert(account::ActiveModel {
+                id: Set(id.clone()),
+                pack: Set(pack),
+                parent_id: Set(parent),
+                name: Set(id),
+                seq: Set(seq),
+            })
+            .exec(db)
+            .await?;
+        }
+        Change::PutMembership { account, principal, role, external, status, expires_at } => {
+            let single_holder = context.single_holder(&account, &role);
+            membership::Entity::delete_many()
+                .filter(membership::Column::AccountId.eq(&account))
+                .filter(membership::Column::PrincipalId.eq(&principal))
+                .exec(db)
+                .await?;
+            let holds = single_holder && status == MembershipStatus::Active;
+            membership::Entity::insert(membership::ActiveModel {
+                account_id: Set(account),
+                principal_id: Set(principal),
+                single_holder_role: Set(holds.then(|| role.clone())),
+                role_id: Set(role),
+                external: Set(external),
+                status: Set(status_text(status).to_owned()),
+                expires_at: Set(expires_at),
+            })
+            .exec(db)
+            .await?;
+        }
+        Change::RemoveMembership { account, principal } => {
+            membership::Entity::delete_many()
+                .filter(membership::Column::AccountId.eq(account))
+                .filter(membership::Column::PrincipalId.eq(principal))
+                .exec(db)
+                .await?;
+        }
+        Change::AddResource { account, resource, parent, owner } => {
+            let parent = parent.filter(|p| p != roster_core::ids::ACCOUNT_RESOURCE);
+            resource::Entity::insert(resource::ActiveModel {
+                account_id: Set(account),
+                name: Set(resource),
+                parent_name: Set(parent),
+                owner_id: Set(owner),
+                seq: Set(seq),
+            })
+            .exec(db)
+            .await?;
+        }
+        Change::RemoveResource { account, resource } => {
+            // Descendants and grants on them go by ON DELETE CASCADE.
+            resource::Entity::delete_many()
+                .filter(resource::Column::AccountId.eq(account))
+                .filter(resource::Column::Name.eq(resource))
+                .exec(db)
+                .await?;
+        }
+        Change::AddGrant { id, account, subject, resource, role, expires_at } => {
+            let (subject_principal, subject_group) = match subject {
+                Subject::Principal(p) => (Some(p), None),
+                Subject::Group(g) => (None, Some(g)),
+            };
+            let resource = resource.filter(|r| r != roster_core::ids::ACCOUNT_RESOURCE);
+            grant::Entity::insert(grant::ActiveModel {
+                id: Set(id),
+                account_id: Set(account),
+                subject_principal: Set(subject_principal),
+                subject_group: Set(subject_group),
+                resource_name: Set(resource),
+                role_id: Set(role),
+                expires_at: Set(expires_at),
+                seq: Set(seq),
+            })
+            .exec(db)
+            .await?;
+        }
+        Change::RemoveGrant { id } => {
+            grant::Entity::delete_by_id(id).exec(db).await?;
+        }
+        Change::AddGroup { account, group } => {
+            group::Entity::insert(group::ActiveModel { account_id: Set(account), group_id: Set(group), seq: Set(seq) })
+                .exec(db)
+                .await?;
+        }
+        Change::RemoveGroup { account, group } => {
+            group::Entity::delete_many()
+                .filter(group::Column::AccountId.eq(account))
+                .filter(group::Column::GroupId.eq(group))
+                .exec(db)
+                .await?;
+        }
+        Change::AddGroupMember { account, group, principal } => {
+            group_member::Entity::insert(group_member::ActiveModel {
+                account_id: Set(account),
+                group_id: Set(group),
+                principal_id: Set(principal),
+            })
+            .exec(db)
+            .await?;
+        }
+        Change::RemoveGroupMember { account, group, principal } => {
+            group_member::Entity::delete_many()
+                .filter(group_member::Column::AccountId.eq(account))
+                .filter(group_member::Column::GroupId.eq(group))
+                .filter(group_member::Column::PrincipalId.eq(principal))
+                .exec(db)
+                .await?;
+        }
+        Change::DefineRole { account, role } => {
+            let definition = serde_json::to_string(&role).map_err(|e| DbErr::Custom(e.to_string()))?;
+            custom_role::Entity::insert(custom_role::ActiveModel {
+                account_id: Set(account),
+                role_id: Set(role.id.clone()),
+                definition: Set(definition),
+                seq: Set(seq),
+            })
+            .exec(db)
+            .await?;
+        }
+        Change::RemoveRole { account, role } => {
+            custom_role::Entity::delete_many()
+                .filter(custom_role::Column::AccountId.eq(account))
+                .filter(custom_role::Column::RoleId.eq(role))
+                .exec(db)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! Roster's database schema, as sea-orm migrations: the only place the schema changes.
+//! The DDL is plain SQL that SQLite and PostgreSQL both accept, so one text serves both.
+//! Invariants live here as well as in code: unique memberships, one holder per
+//! single-holder role per account, foreign keys with cascading deletes of subtrees.
+
+pub use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial;
+
+/// Runs Roster's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial::Migration)]
+    }
+}
