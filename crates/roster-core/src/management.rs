@@ -68,6 +68,8 @@ pub enum Operation {
     ViewMember { account: String, principal: String },
     /// Masquerades as another member.
     Masquerade { account: String, target: String },
+    /// Changes nothing: refuses unless the actor holds `permission` on the scope (for reads).
+    Require { account: String, resource: Option<String>, permission: String },
 }
 
 /// The class of a refusal, for mapping to API error codes.
@@ -469,6 +471,11 @@ impl Engine {
                 Ok(Vec::new())
             }
             Op::Masquerade { account, target } => self.plan_masquerade(actor, account, target, now),
+            Op::Require { account, resource, permission } => {
+                let a = self.account_id(account)?;
+                self.require(actor, a, resource.as_deref(), permission, now)?;
+                Ok(Vec::new())
+            }
         }
     }
 

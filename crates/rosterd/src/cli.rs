@@ -30,9 +30,33 @@ pub(crate) struct GlobalArgs {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
+    /// Serve the HTTP API (migrates the database first).
+    Serve {
+        /// Listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Inspect and validate role packs.
     #[command(subcommand)]
     Packs(PacksCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum TokenCommand {
+    /// Create a token; it is printed once, alone on the last line of stdout.
+    Create {
+        /// A service token for this platform backend.
+        #[arg(long, conflicts_with = "principal", required_unless_present = "principal")]
+        service: Option<String>,
+        /// A principal token for this principal.
+        #[arg(long)]
+        principal: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

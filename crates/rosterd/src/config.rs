@@ -18,7 +18,7 @@ use crate::cli::GlobalArgs;
 const DEFAULT_CONFIG: &str = "config/rosterd.toml";
 
 /// Top-level sections; other `ROSTER_*` variables (e.g. test settings) are not config.
-const SECTIONS: &[&str] = &["packs"];
+const SECTIONS: &[&str] = &["packs", "database", "server"];
 
 /// The daemon's configuration.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -26,6 +26,52 @@ const SECTIONS: &[&str] = &["packs"];
 pub(crate) struct Config {
     #[serde(default)]
     pub(crate) packs: PacksConfig,
+    #[serde(default)]
+    pub(crate) database: DatabaseConfig,
+    #[serde(default)]
+    pub(crate) server: ServerConfig,
+}
+
+/// Where the authoritative state lives.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DatabaseConfig {
+    /// `sqlite://data/roster.db?mode=rwc` (default) or `postgres://user@host/db`.
+    pub(crate) url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: "sqlite://data/roster.db?mode=rwc".into() }
+    }
+}
+
+/// The HTTP server.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServerConfig {
+    /// Address to listen on.
+    pub(crate) listen: std::net::SocketAddr,
+    /// Largest request body accepted (413 above).
+    pub(crate) body_limit_bytes: usize,
+    /// Most checks in one `/v1/check/batch`.
+    pub(crate) batch_limit: usize,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub(crate) shutdown_grace_s: u64,
+    /// Where the first-run bootstrap token is written (`bootstrap-token`, mode 0600).
+    pub(crate) data_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7700)),
+            body_limit_bytes: 1 << 20,
+            batch_limit: 1000,
+            shutdown_grace_s: 30,
+            data_dir: PathBuf::from("data"),
+        }
+    }
 }
 
 /// Where packs come from.
@@ -65,6 +111,9 @@ impl Config {
         });
         figment = figment.merge(env);
         let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(e)))?;
+        if config.server.body_limit_bytes == 0 || config.server.batch_limit == 0 {
+            bail!("invalid configuration: server.body_limit_bytes and server.batch_limit must be above 0");
+        }
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
         config.packs.extra_toml_dirs = args.toml_dirs.clone();
         Ok(config)

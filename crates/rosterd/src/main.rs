@@ -1,24 +1,65 @@
-//! `rosterd`, the Roster admin daemon. For now the offline verbs: inspecting, rendering
-//! and validating role packs (`rosterd packs list|show|matrix|validate`).
+//! `rosterd`, the Roster admin daemon: `serve` the HTTP API, `migrate` the database,
+//! `token create`, and the offline `packs list|show|matrix|validate`.
 
 mod cli;
 mod config;
+mod daemon;
+mod http;
 mod packs;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use cli::{Command, TokenCommand};
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let result = config::Config::load(&cli.global).and_then(|config| match &cli.command {
-        cli::Command::Packs(command) => packs::run(&config, command),
-    });
-    match result {
+    init_tracing();
+    match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    let config = config::Config::load(&cli.global)?;
+    let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    match &cli.command {
+        Command::Packs(command) => packs::run(&config, command),
+        Command::Serve { listen } => {
+            runtime()?.block_on(daemon::serve(&config, *listen))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            runtime()?.block_on(daemon::open_store(&config))?;
+            println!("database is up to date");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(TokenCommand::Create { service, principal }) => {
+            let text = runtime()?.block_on(async {
+                let store = daemon::open_store(&config).await?;
+                match (service, principal) {
+                    (Some(name), _) => daemon::create_token(&store, name, None).await,
+                    (None, Some(principal)) => {
+                        daemon::create_token(&store, &format!("principal-{principal}"), Some(principal.clone())).await
+                    }
+                    (None, None) => anyhow::bail!("name --service NAME or --principal ID"),
+                }
+            })?;
+            let mut stdout = std::io::stdout();
+            writeln!(stdout, "{text}")?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

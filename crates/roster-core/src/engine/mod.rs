@@ -4,6 +4,7 @@
 
 mod apply;
 mod query;
+mod views;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use crate::pack::{CompiledRole, Pack, TypeIdx};
 
 pub use apply::{Change, ChangeError, MembershipStatus, Subject};
 pub use query::{EffectivePermissions, QueryError};
+pub use views::{GrantView, GroupView, ResourceView, RoleView};
 
 /// Index of an account in the engine.
 pub(crate) type AccountId = u32;
@@ -135,7 +137,7 @@ pub struct Engine {
 }
 
 /// A read-only view of one membership, for callers outside the engine.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MembershipView {
     /// Principal id.
     pub principal: String,
@@ -227,7 +229,12 @@ impl Engine {
         views
     }
 
-    fn membership_view(&self, account: AccountId, principal: PrincipalId, membership: &Membership) -> MembershipView {
+    pub(crate) fn membership_view(
+        &self,
+        account: AccountId,
+        principal: PrincipalId,
+        membership: &Membership,
+    ) -> MembershipView {
         MembershipView {
             principal: self.principals[principal as usize].id.clone(),
             role: self.role(account, membership.role).id.clone(),

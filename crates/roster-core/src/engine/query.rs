@@ -134,7 +134,7 @@ impl Engine {
     }
 
     /// The principal's grants: direct ones, then those of their groups.
-    fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = u32> + '_ {
         let principal = &self.principals[p as usize];
         let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
         principal.grants.iter().chain(group_grants).copied()

@@ -1,0 +1,143 @@
+//! Starting the daemon: load the packs, open and migrate the database, rebuild the engine
+//! from it, make sure a token exists, then serve until SIGTERM or ctrl-c.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use roster_core::Engine;
+use roster_plugin::{LoadedPack, PackLoader};
+use roster_store::{Store, StoreOp};
+
+use crate::config::{Config, check_required};
+use crate::http::app::{App, Limits};
+use crate::http::handlers::tokens::mint;
+
+/// Loads the packs; problems are warnings unless a required pack is missing.
+pub(crate) fn load_packs(config: &Config) -> Result<Vec<LoadedPack>> {
+    let loader = PackLoader::new(config.packs.loader_config());
+    let (packs, errors) = loader.load_all();
+    for error in &errors {
+        tracing::warn!(%error, "pack not loaded");
+    }
+    for pack in &packs {
+        tracing::info!(pack = pack.pack.id(), source = %pack.source.path().display(), "pack loaded");
+    }
+    check_required(&config.packs.required, &packs)?;
+    Ok(packs)
+}
+
+/// Connects and migrates.
+pub(crate) async fn open_store(config: &Config) -> Result<Store> {
+    let store = Store::connect(&config.database.url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(&config.database.url)))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+fn redact(url: &str) -> String {
+    match url.split_once('@') {
+        Some((credentials, rest)) if credentials.contains(':') && credentials.matches(':').count() > 1 => {
+            format!("{}:***@{rest}", credentials.rsplit_once(':').map_or(credentials, |(user, _)| user))
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Creates a token and returns its text.
+pub(crate) async fn create_token(store: &Store, name: &str, principal: Option<String>) -> Result<String> {
+    let (record, text) = mint(name, principal, now()).map_err(|e| anyhow::anyhow!(e.detail))?;
+    store.commit(&Engine::default(), &[StoreOp::CreateToken(record)], &[], now()).await?;
+    Ok(text)
+}
+
+/// On first run (no token at all), a service token `bootstrap`, printed and written to
+/// `<data_dir>/bootstrap-token` with mode 0600.
+async fn bootstrap_token(store: &Store, data_dir: &Path) -> Result<()> {
+    if store.has_tokens().await? {
+        return Ok(());
+    }
+    let text = create_token(store, "bootstrap", None).await?;
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let file = data_dir.join("bootstrap-token");
+    write_private(&file, &text).with_context(|| format!("cannot write {}", file.display()))?;
+    println!("bootstrap service token (also in {}):", file.display());
+    println!("{text}");
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, format!("{text}\n"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// `rosterd serve`.
+pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>) -> Result<()> {
+    let packs = load_packs(config)?;
+    let store = open_store(config).await?;
+    let mut engine = Engine::new(packs.iter().map(|p| Arc::clone(&p.pack)));
+    let started = std::time::Instant::now();
+    store.load(&mut engine).await.context("cannot rebuild the state from the database")?;
+    let (accounts, resources, memberships, grants) = engine.counts();
+    tracing::info!(
+        accounts,
+        resources,
+        memberships,
+        grants,
+        revision = engine.revision(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "snapshot built"
+    );
+    bootstrap_token(&store, &config.server.data_dir).await?;
+    let address = listen.unwrap_or(config.server.listen);
+    let listener =
+        tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
+    let bound = listener.local_addr()?;
+    if bound.port() == 0 {
+        bail!("no port bound");
+    }
+    println!("rosterd listening on http://{bound}");
+    let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
+    let app = Arc::new(App::new(engine, store, packs, limits));
+    crate::http::serve(app, listener, shutdown_signal(), Duration::from_secs(config.server.shutdown_grace_s)).await?;
+    println!("rosterd stopped");
+    Ok(())
+}

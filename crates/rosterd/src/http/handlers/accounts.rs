@@ -1,0 +1,172 @@
+//! Accounts (top-level and child) and principal profiles.
+
+use roster_core::{Actor, Operation};
+use roster_store::StoreOp;
+use serde::Deserialize;
+
+use super::{Reply, platform_only, read_guard};
+use crate::http::app::{App, Audit, Write};
+use crate::http::problem::ApiError;
+use crate::http::request::{Ctx, Req, id};
+
+/// A principal as requests describe one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PrincipalIn {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) name: String,
+}
+
+impl PrincipalIn {
+    /// Checks the fields; `field` names where it sits in the body.
+    pub(crate) fn check(&self, field: &str) -> Result<(), ApiError> {
+        id(&format!("{field}.id"), &self.id)?;
+        check_email(&format!("{field}.email"), &self.email)?;
+        check_name(&format!("{field}.name"), &self.name)
+    }
+
+    pub(crate) fn upsert(&self) -> StoreOp {
+        StoreOp::Principal { id: self.id.clone(), email: self.email.clone(), name: self.name.clone() }
+    }
+}
+
+pub(crate) fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
+    let valid =
+        email.len() <= 254 && email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    if valid { Ok(()) } else { Err(ApiError::invalid(format!("{field}: `{email}` is not an email address"))) }
+}
+
+fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.len() > 256 {
+        return Err(ApiError::invalid(format!("{field}: must be 1-256 characters")));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateAccount {
+    id: String,
+    pack: String,
+    name: String,
+    #[serde(default)]
+    parent: Option<String>,
+    owner: PrincipalIn,
+}
+
+pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let body: CreateAccount = req.json()?;
+    id("id", &body.id)?;
+    id("pack", &body.pack)?;
+    check_name("name", &body.name)?;
+    if let Some(parent) = &body.parent {
+        id("parent", parent)?;
+    }
+    body.owner.check("owner")?;
+    if !app.packs.iter().any(|p| p.pack.id() == body.pack) {
+        return Err(ApiError::not_found(format!("pack: `{}` is not loaded", body.pack)));
+    }
+    let write = Write {
+        operation: Some(Operation::CreateAccount {
+            id: body.id.clone(),
+            pack: body.pack.clone(),
+            parent: body.parent.clone(),
+            owner: body.owner.id.clone(),
+        }),
+        extra: vec![StoreOp::AccountName { account: body.id.clone(), name: body.name.clone() }, body.owner.upsert()],
+        audit: Some(Audit {
+            account: body.id.clone(),
+            action: "account.create",
+            target: format!("account:{}", body.id),
+        }),
+    };
+    let (revision, _) = app.write(ctx, write).await?;
+    let view = view(app, &body.id).await?;
+    Reply::written(201, view, revision)
+}
+
+async fn view(app: &App, account: &str) -> Result<serde_json::Value, ApiError> {
+    let name = app.store.account_name(account).await?.unwrap_or_default();
+    let engine = app.engine.read().await;
+    let pack = engine.account_pack(account).map(|p| p.id().to_owned()).unwrap_or_default();
+    Ok(serde_json::json!({
+        "id": account,
+        "pack": pack,
+        "name": name,
+        "parent": engine.parent_account(account),
+        "children": engine.child_accounts(account),
+    }))
+}
+
+pub(crate) async fn get(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let account = req.param("account")?;
+    read_guard(app, ctx, account, None).await?;
+    Reply::ok(view(app, account).await?)
+}
+
+pub(crate) async fn children(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let account = req.param("account")?;
+    read_guard(app, ctx, account, None).await?;
+    let children = app.engine.read().await.child_accounts(account);
+    Reply::ok(serde_json::json!({ "items": children }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PutPrincipal {
+    email: String,
+    name: String,
+}
+
+pub(crate) async fn put_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let principal = req.param("principal")?;
+    let body: PutPrincipal = req.json()?;
+    check_email("email", &body.email)?;
+    check_name("name", &body.name)?;
+    if !matches!(ctx.caller.actor(), Actor::Principal(ref p) if p == principal) {
+        platform_only(ctx, "changing another principal's profile")?;
+    }
+    let op = StoreOp::Principal { id: principal.to_owned(), email: body.email.clone(), name: body.name.clone() };
+    let (revision, _) = app.write(ctx, Write { operation: None, extra: vec![op], audit: None }).await?;
+    Reply::written(200, serde_json::json!({ "id": principal, "email": body.email, "name": body.name }), revision)
+}
+
+pub(crate) async fn get_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let principal = req.param("principal")?;
+    let profile = app.store.principal(principal).await?;
+    let engine = app.engine.read().await;
+    let actor = ctx.caller.actor();
+    let memberships: Vec<serde_json::Value> = engine
+        .principal_memberships(principal)
+        .into_iter()
+        .filter(|(account, _)| match &actor {
+            Actor::Service => true,
+            Actor::Principal(me) => {
+                let may_view = me == principal
+                    || engine
+                        .plan(
+                            &actor,
+                            &Operation::Require {
+                                account: account.clone(),
+                                resource: None,
+                                permission: "member.view".into(),
+                            },
+                            ctx.now,
+                        )
+                        .is_ok();
+                may_view && engine.member_visible_to(&actor, account, principal)
+            }
+        })
+        .map(|(account, membership)| serde_json::json!({ "account": account, "membership": membership }))
+        .collect();
+    let visible = match &actor {
+        Actor::Service => profile.is_some() || !memberships.is_empty(),
+        Actor::Principal(me) => me == principal || !memberships.is_empty(),
+    };
+    if !visible {
+        return Err(ApiError::not_found(format!("principal `{principal}` is not known")));
+    }
+    let (email, name) = profile.unwrap_or_default();
+    Reply::ok(serde_json::json!({ "id": principal, "email": email, "name": name, "memberships": memberships }))
+}

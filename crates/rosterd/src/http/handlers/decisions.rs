@@ -1,0 +1,191 @@
+//! The decision calls: check, batch check, effective permissions, and the two lookups.
+//! Answered from the in-memory engine; `min_revision` waits briefly for a newer snapshot.
+
+use std::time::Duration;
+
+use roster_core::{Actor, Engine};
+use serde::Deserialize;
+use tokio::sync::RwLockReadGuard;
+
+use super::Reply;
+use crate::http::app::App;
+use crate::http::problem::{ApiError, Code};
+use crate::http::request::{Ctx, Req, id};
+
+/// How long a decision waits for `min_revision` before answering `stale`.
+const REVISION_WAIT: Duration = Duration::from_millis(1500);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Check {
+    account: String,
+    principal: String,
+    permission: String,
+    #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
+    min_revision: Option<u64>,
+    #[serde(default)]
+    explain: bool,
+}
+
+/// The engine once it has reached `min_revision`.
+async fn engine_at(app: &App, min_revision: Option<u64>) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
+    let wanted = min_revision.unwrap_or(0);
+    let deadline = tokio::time::Instant::now() + REVISION_WAIT;
+    loop {
+        let engine = app.engine.read().await;
+        if engine.revision() >= wanted {
+            return Ok(engine);
+        }
+        let current = engine.revision();
+        drop(engine);
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::new(Code::Stale, format!("min_revision {wanted} not reached (at {current})")));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A principal's own token may only ask about that principal.
+fn may_ask_about(ctx: &Ctx, principal: &str) -> Result<(), ApiError> {
+    match ctx.caller.actor() {
+        Actor::Principal(me) if me != principal => {
+            Err(ApiError::forbidden(format!("`{me}` may only ask about their own permissions, not `{principal}`")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<serde_json::Value, ApiError> {
+    id("account", &check.account)?;
+    id("principal", &check.principal)?;
+    may_ask_about(ctx, &check.principal)?;
+    let resource = check.resource.as_deref();
+    if check.explain {
+        let explanation = engine.explain(&check.account, &check.principal, &check.permission, resource, ctx.now)?;
+        Ok(serde_json::json!({ "allowed": explanation.allowed, "explanation": explanation }))
+    } else {
+        let decision = engine.check(&check.account, &check.principal, &check.permission, resource, ctx.now)?;
+        Ok(serde_json::json!({ "allowed": decision.allowed }))
+    }
+}
+
+pub(crate) async fn check(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let body: Check = req.json()?;
+    let engine = engine_at(app, body.min_revision).await?;
+    let mut value = answer(&engine, ctx, &body)?;
+    value["revision"] = engine.revision().into();
+    Reply::ok(value)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    checks: Vec<Check>,
+}
+
+pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let body: Batch = req.json()?;
+    if body.checks.len() > app.limits.batch {
+        return Err(ApiError::invalid(format!(
+            "checks: at most {} per batch, got {}",
+            app.limits.batch,
+            body.checks.len()
+        )));
+    }
+    let min_revision = body.checks.iter().filter_map(|c| c.min_revision).max();
+    let engine = engine_at(app, min_revision).await?;
+    let results = body
+        .checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            answer(&engine, ctx, check).map_err(|e| ApiError::new(e.code, format!("checks[{i}]: {}", e.detail)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Reply::ok(serde_json::json!({ "results": results, "revision": engine.revision() }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Permissions {
+    account: String,
+    principal: String,
+    #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
+    min_revision: Option<u64>,
+}
+
+pub(crate) async fn permissions(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let body: Permissions = req.json()?;
+    id("account", &body.account)?;
+    id("principal", &body.principal)?;
+    may_ask_about(ctx, &body.principal)?;
+    let engine = engine_at(app, body.min_revision).await?;
+    let effective = engine.effective_permissions(&body.account, &body.principal, body.resource.as_deref(), ctx.now)?;
+    Reply::ok(
+        serde_json::json!({ "permissions": effective.permissions, "roles": effective.roles, "revision": engine.revision() }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupResources {
+    account: String,
+    principal: String,
+    permission: String,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    min_revision: Option<u64>,
+}
+
+pub(crate) async fn lookup_resources(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let body: LookupResources = req.json()?;
+    id("account", &body.account)?;
+    id("principal", &body.principal)?;
+    may_ask_about(ctx, &body.principal)?;
+    let limit = body.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit: must be from 1 to 1000"));
+    }
+    let engine = engine_at(app, body.min_revision).await?;
+    let all = engine.lookup_resources(&body.account, &body.principal, &body.permission, &body.ty, ctx.now)?;
+    let cursor = body.cursor.unwrap_or_default();
+    let mut items: Vec<String> = all.into_iter().filter(|r| *r > cursor).take(limit + 1).collect();
+    let next_cursor = (items.len() > limit).then(|| {
+        items.truncate(limit);
+        items.last().cloned()
+    });
+    Reply::ok(
+        serde_json::json!({ "items": items, "next_cursor": next_cursor.flatten(), "revision": engine.revision() }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupSubjects {
+    account: String,
+    permission: String,
+    #[serde(default)]
+    resource: Option<String>,
+    #[serde(default)]
+    min_revision: Option<u64>,
+}
+
+pub(crate) async fn lookup_subjects(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    let body: LookupSubjects = req.json()?;
+    id("account", &body.account)?;
+    if !ctx.caller.is_platform() {
+        super::read_guard(app, ctx, &body.account, Some("member.view")).await?;
+    }
+    let engine = engine_at(app, body.min_revision).await?;
+    let subjects = engine.lookup_subjects(&body.account, &body.permission, body.resource.as_deref(), ctx.now)?;
+    Reply::ok(serde_json::json!({ "principals": subjects, "revision": engine.revision() }))
+}

@@ -1,0 +1,93 @@
+//! The endpoint handlers, one module per area of API.md, and what they share: the reply
+//! type and the guards that decide what a principal may read.
+
+pub(crate) mod accounts;
+pub(crate) mod audit;
+pub(crate) mod decisions;
+pub(crate) mod grants;
+pub(crate) mod invites;
+pub(crate) mod members;
+pub(crate) mod packs;
+pub(crate) mod tokens;
+
+use roster_core::Operation;
+use serde::Serialize;
+
+use super::app::App;
+use super::auth::Caller;
+use super::problem::ApiError;
+use super::request::Ctx;
+
+/// A successful answer.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Body,
+    /// Set on writes: sent as `Roster-Revision` and in the body.
+    pub(crate) revision: Option<u64>,
+}
+
+/// A reply body.
+pub(crate) enum Body {
+    Json(serde_json::Value),
+    Text { content_type: &'static str, text: String },
+}
+
+impl Reply {
+    pub(crate) fn ok(value: impl Serialize) -> Result<Reply, ApiError> {
+        Ok(Reply { status: 200, body: Body::Json(to_json(value)?), revision: None })
+    }
+
+    /// A write's answer: the value with `"revision"` added.
+    pub(crate) fn written(status: u16, value: impl Serialize, revision: u64) -> Result<Reply, ApiError> {
+        let mut body = to_json(value)?;
+        if let Some(object) = body.as_object_mut() {
+            object.insert("revision".into(), revision.into());
+        }
+        Ok(Reply { status, body: Body::Json(body), revision: Some(revision) })
+    }
+}
+
+fn to_json(value: impl Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::new(super::problem::Code::Internal, e.to_string()))
+}
+
+/// Refuses unless the account exists and the caller may read it: the platform always, a
+/// principal when they hold `permission` there (or, with `None`, anything in it).
+pub(crate) async fn read_guard(app: &App, ctx: &Ctx, account: &str, permission: Option<&str>) -> Result<(), ApiError> {
+    let engine = app.engine.read().await;
+    if !engine.has_account(account) {
+        return Err(ApiError::not_found(format!("account `{account}` does not exist")));
+    }
+    if ctx.caller.is_platform() {
+        return Ok(());
+    }
+    let actor = ctx.caller.actor();
+    match permission {
+        Some(permission) => {
+            let require =
+                Operation::Require { account: account.to_owned(), resource: None, permission: permission.to_owned() };
+            engine.plan(&actor, &require, ctx.now)?;
+            Ok(())
+        }
+        None => match &actor {
+            roster_core::Actor::Principal(id) if engine.reaches_account(account, id, ctx.now) => Ok(()),
+            _ => {
+                Err(ApiError::forbidden(format!("`{}` holds nothing in account `{account}`", ctx.caller.audit_name())))
+            }
+        },
+    }
+}
+
+/// Refuses unless the caller is the platform itself (a service token without Roster-Act-As).
+pub(crate) fn platform_only(ctx: &Ctx, what: &str) -> Result<(), ApiError> {
+    match ctx.caller {
+        Caller::Service { act_as: None, .. } => Ok(()),
+        _ => Err(ApiError::forbidden(format!("{what} needs a service token without Roster-Act-As"))),
+    }
+}
+
+/// A fresh random id with a prefix, for grants and invites created without one.
+pub(crate) fn new_id(prefix: &str) -> Result<String, ApiError> {
+    let (id, _, _) = super::auth::generate()?;
+    Ok(format!("{prefix}_{id}"))
+}

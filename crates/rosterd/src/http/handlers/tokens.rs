@@ -1,0 +1,67 @@
+//! API tokens: creating and revoking them (platform only). The token text is returned
+//! once; only its hash is stored.
+
+use roster_store::{StoreOp, TokenRecord};
+use serde::Deserialize;
+
+use super::{Reply, platform_only};
+use crate::http::app::{App, Write};
+use crate::http::auth;
+use crate::http::problem::ApiError;
+use crate::http::request::{Ctx, Req, id};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateToken {
+    name: String,
+    #[serde(default)]
+    principal: Option<String>,
+}
+
+/// A new token's record and its text.
+pub(crate) fn mint(name: &str, principal: Option<String>, now: i64) -> Result<(TokenRecord, String), ApiError> {
+    let (token_id, secret, text) = auth::generate()?;
+    let record = TokenRecord {
+        id: token_id,
+        name: name.to_owned(),
+        principal,
+        secret_hash: auth::hash(&secret),
+        created_at: now,
+        revoked_at: None,
+    };
+    Ok((record, text))
+}
+
+pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    platform_only(ctx, "creating tokens")?;
+    let body: CreateToken = req.json()?;
+    id("name", &body.name)?;
+    if let Some(principal) = &body.principal {
+        id("principal", principal)?;
+    }
+    let (record, text) = mint(&body.name, body.principal.clone(), ctx.now)?;
+    let token_id = record.id.clone();
+    let (revision, _) =
+        app.write(ctx, Write { operation: None, extra: vec![StoreOp::CreateToken(record)], audit: None }).await?;
+    Reply::written(
+        201,
+        serde_json::json!({ "id": token_id, "token": text, "name": body.name, "principal": body.principal }),
+        revision,
+    )
+}
+
+pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+    platform_only(ctx, "revoking tokens")?;
+    let token_id = req.param("token")?;
+    let record = app
+        .store
+        .token(token_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("token `{token_id}` does not exist")))?;
+    if record.revoked_at.is_some() {
+        return Err(ApiError::conflict(format!("token `{token_id}` is already revoked")));
+    }
+    let op = StoreOp::RevokeToken { id: token_id.to_owned(), at: ctx.now };
+    let (revision, _) = app.write(ctx, Write { operation: None, extra: vec![op], audit: None }).await?;
+    Reply::written(200, serde_json::json!({ "revoked": token_id }), revision)
+}

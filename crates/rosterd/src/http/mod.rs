@@ -1,0 +1,187 @@
+//! The HTTP API of API.md over hyper 1: accept loop with graceful shutdown, per-request
+//! limits, request ids, authentication, routing and problem+json errors.
+
+pub(crate) mod app;
+pub(crate) mod auth;
+pub(crate) mod handlers;
+pub(crate) mod problem;
+pub(crate) mod request;
+pub(crate) mod routes;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+use app::App;
+use handlers::{Body, Reply};
+use problem::{ApiError, Code};
+use request::{Ctx, Req};
+use routes::{Routed, Router};
+
+/// Header carrying the request id, in and out.
+const REQUEST_ID: &str = "roster-request-id";
+
+/// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
+/// finish (for at most `grace`).
+pub(crate) async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let router = Arc::new(Router::new());
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        continue;
+                    }
+                };
+                let (app, router) = (Arc::clone(&app), Arc::clone(&router));
+                let service = hyper::service::service_fn(move |request| {
+                    let (app, router) = (Arc::clone(&app), Arc::clone(&router));
+                    async move { Ok::<_, Infallible>(handle(&app, &router, request).await) }
+                });
+                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, %peer, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("in-flight requests did not finish within {grace:?}");
+    }
+    Ok(())
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn request_id(request: &Request<Incoming>) -> Result<String, ApiError> {
+    match request.headers().get(REQUEST_ID) {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .filter(|v| roster_core::ids::is_valid_id(v))
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::invalid("header Roster-Request-Id: 1-128 characters of A-Z a-z 0-9 _ . : @ -")),
+        None => handlers::new_id("req"),
+    }
+}
+
+async fn handle(app: &App, router: &Router, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!(
+        "http.request",
+        "http.request.method" = %method,
+        "url.path" = %path,
+        "http.route" = tracing::field::Empty,
+        "http.response.status_code" = tracing::field::Empty,
+        "roster.request_id" = tracing::field::Empty,
+    );
+    async move {
+        let (id, result) = match request_id(&request) {
+            Ok(id) => {
+                tracing::Span::current().record("roster.request_id", id.as_str());
+                let result = respond(app, router, request, &id).await;
+                (id, result)
+            }
+            Err(error) => (handlers::new_id("req").unwrap_or_default(), Err(error)),
+        };
+        let response = render(result, &id);
+        tracing::Span::current().record("http.response.status_code", response.status().as_u16());
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn respond(app: &App, router: &Router, request: Request<Incoming>, request_id: &str) -> Result<Reply, ApiError> {
+    let (endpoint, pattern, params) = match router.route(request.method(), request.uri().path()) {
+        Routed::Found(endpoint, pattern, params) => (endpoint, pattern, params),
+        Routed::WrongMethod(allowed) => {
+            return Err(ApiError::new(
+                Code::MethodNotAllowed,
+                format!("{} is not allowed here (allowed: {})", request.method(), allowed.join(", ")),
+            ));
+        }
+        Routed::NotFound => return Err(ApiError::not_found(format!("no endpoint at {}", request.uri().path()))),
+    };
+    tracing::Span::current().record("http.route", pattern);
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let authorization = header("authorization");
+    let act_as = header("roster-act-as");
+    let query = request::query(request.uri().query());
+    let declared = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > app.limits.body_bytes) {
+        return Err(too_large(app));
+    }
+    let body = Limited::new(request.into_body(), app.limits.body_bytes).collect().await.map_err(|error| {
+        if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            too_large(app)
+        } else {
+            ApiError::invalid(format!("body: {error}"))
+        }
+    })?;
+    let req = Req { params: params.into_iter().collect(), query, body: body.to_bytes() };
+    let caller = if endpoint.is_public() {
+        auth::Caller::Service { name: "public".into(), act_as: None }
+    } else {
+        auth::authenticate(&app.store, authorization.as_deref(), act_as.as_deref()).await?
+    };
+    let ctx = Ctx { caller, request_id: request_id.to_owned(), now: now() };
+    routes::dispatch(app, &ctx, endpoint, &req).await
+}
+
+fn too_large(app: &App) -> ApiError {
+    ApiError::new(Code::PayloadTooLarge, format!("the body is larger than {} bytes", app.limits.body_bytes))
+}
+
+fn render(result: Result<Reply, ApiError>, request_id: &str) -> Response<Full<Bytes>> {
+    let (status, content_type, bytes, revision) = match result {
+        Ok(Reply { status, body: Body::Json(value), revision }) => {
+            (status, "application/json", value.to_string().into_bytes(), revision)
+        }
+        Ok(Reply { status, body: Body::Text { content_type, text }, revision }) => {
+            (status, content_type, text.into_bytes(), revision)
+        }
+        Err(error) => (error.code.status(), "application/problem+json", error.body().to_string().into_bytes(), None),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    if let Some(revision) = revision {
+        headers.insert("roster-revision", HeaderValue::from(revision));
+    }
+    response
+}

@@ -1,0 +1,144 @@
+//! RFC 9457 problem+json errors. Every way a request is refused is an [`ApiError`] with a
+//! stable [`Code`]; the code alone decides the HTTP status, in one place.
+
+use roster_core::management::ErrorKind;
+use roster_core::{ManagementError, QueryError};
+use roster_store::StoreError;
+
+/// The stable machine words of API.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Code {
+    InvalidInput,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PolicyViolation,
+    PayloadTooLarge,
+    Stale,
+    Internal,
+}
+
+impl Code {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidInput => "invalid_input",
+            Code::Unauthenticated => "unauthenticated",
+            Code::Forbidden => "forbidden",
+            Code::NotFound => "not_found",
+            Code::MethodNotAllowed => "method_not_allowed",
+            Code::Conflict => "conflict",
+            Code::PolicyViolation => "policy_violation",
+            Code::PayloadTooLarge => "payload_too_large",
+            Code::Stale => "stale",
+            Code::Internal => "internal",
+        }
+    }
+
+    pub(crate) fn status(self) -> u16 {
+        match self {
+            Code::InvalidInput => 400,
+            Code::Unauthenticated => 401,
+            Code::Forbidden => 403,
+            Code::NotFound => 404,
+            Code::MethodNotAllowed => 405,
+            Code::Conflict | Code::Stale => 409,
+            Code::PayloadTooLarge => 413,
+            Code::PolicyViolation => 422,
+            Code::Internal => 500,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Code::InvalidInput => "Invalid input",
+            Code::Unauthenticated => "Authentication required",
+            Code::Forbidden => "Not allowed",
+            Code::NotFound => "Not found",
+            Code::MethodNotAllowed => "Method not allowed",
+            Code::Conflict => "Conflict",
+            Code::PolicyViolation => "Refused by the pack's policy",
+            Code::PayloadTooLarge => "Request body too large",
+            Code::Stale => "Revision not reached",
+            Code::Internal => "Internal error",
+        }
+    }
+}
+
+/// A refused request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) code: Code,
+    pub(crate) detail: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(code: Code, detail: impl Into<String>) -> Self {
+        ApiError { code, detail: detail.into() }
+    }
+
+    pub(crate) fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(Code::InvalidInput, detail)
+    }
+
+    pub(crate) fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(Code::NotFound, detail)
+    }
+
+    pub(crate) fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(Code::Forbidden, detail)
+    }
+
+    pub(crate) fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(Code::Conflict, detail)
+    }
+
+    /// The problem document.
+    pub(crate) fn body(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": format!("https://roster.dev/problems/{}", self.code.as_str()),
+            "title": self.code.title(),
+            "status": self.code.status(),
+            "detail": self.detail,
+            "code": self.code.as_str(),
+        })
+    }
+}
+
+impl From<ManagementError> for ApiError {
+    fn from(error: ManagementError) -> Self {
+        let code = match error.kind() {
+            ErrorKind::InvalidInput => Code::InvalidInput,
+            ErrorKind::NotFound => Code::NotFound,
+            ErrorKind::Forbidden => Code::Forbidden,
+            ErrorKind::Conflict => Code::Conflict,
+            ErrorKind::PolicyViolation => Code::PolicyViolation,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        let code = match error {
+            QueryError::UnknownAccount(_) | QueryError::UnknownResource { .. } => Code::NotFound,
+            QueryError::UnknownPermission { .. } | QueryError::UnknownResourceType { .. } => Code::InvalidInput,
+        };
+        ApiError::new(code, error.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Constraint(detail) => {
+                ApiError::conflict(format!("the write breaks a database constraint: {detail}"))
+            }
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::new(Code::Internal, "the request could not be stored; nothing was written")
+            }
+        }
+    }
+}
