@@ -2,6 +2,7 @@
 //! real pack cdylibs that `cargo xtask build-plugins` built, through the real loader.
 
 mod agency;
+mod api;
 mod cli;
 mod decisions;
 mod loader;

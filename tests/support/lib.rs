@@ -10,6 +10,9 @@ use roster_core::matrix::Matrix;
 use roster_core::{Actor, Change, Engine, ManagementError, Operation, Pack, Subject};
 use roster_plugin::{LoadedPack, LoaderConfig, PackLoader};
 
+pub mod daemon;
+pub mod http;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()

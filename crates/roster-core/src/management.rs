@@ -318,8 +318,27 @@ struct Standing {
 }
 
 impl Engine {
-    /// Checks `operation` for `actor` at time `now` and returns the changes that carry it out.
+    /// Checks `operation` for `actor` at time `now` and returns the changes that carry it
+    /// out. Every change returned applies: each is checked against the state (a membership
+    /// in an account the same plan creates is checked by construction).
     pub fn plan(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
+        let changes = self.plan_unchecked(actor, operation, now)?;
+        for change in &changes {
+            let in_new_account = match change {
+                Change::PutMembership { account, principal, .. } => {
+                    crate::engine::check_id("principal", principal)?;
+                    changes.iter().any(|c| matches!(c, Change::CreateAccount { id, .. } if id == account))
+                }
+                _ => false,
+            };
+            if !in_new_account {
+                self.check_change(change)?;
+            }
+        }
+        Ok(changes)
+    }
+
+    fn plan_unchecked(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
         use Operation as Op;
         match operation {
             Op::CreateAccount { id, pack, parent, owner } => {

@@ -6,9 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::{Account, Engine, GrantRec, Group, Membership, Node, NodeId, Principal, PrincipalId, RoleRef, SubjectRef};
-use crate::ids::{is_valid_id, split_resource};
+use crate::ids::is_valid_id;
 use crate::manifest::RoleDef;
-use crate::pack::TypeIdx;
 
 /// Whether a membership counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -315,13 +314,14 @@ pub enum ChangeError {
 
 type Result<T> = std::result::Result<T, ChangeError>;
 
-fn check_id(what: &'static str, id: &str) -> Result<()> {
+pub(crate) fn check_id(what: &'static str, id: &str) -> Result<()> {
     if is_valid_id(id) { Ok(()) } else { Err(ChangeError::BadId { what, id: id.to_owned() }) }
 }
 
 impl Engine {
     /// Applies one change and returns the new revision; on error nothing changed.
     pub fn apply(&mut self, change: Change) -> Result<u64> {
+        self.check_change(&change)?;
         match change {
             Change::CreateAccount { id, pack, parent } => self.create_account(id, &pack, parent.as_deref())?,
             Change::PutMembership { account, principal, role, external, status, expires_at } => {
@@ -445,7 +445,7 @@ impl Engine {
         self.account_index.get(account).copied().ok_or_else(|| ChangeError::UnknownAccount(account.to_owned()))
     }
 
-    fn group_id(&self, account: &str, group: &str) -> Result<(u32, u32)> {
+    pub(crate) fn group_id(&self, account: &str, group: &str) -> Result<(u32, u32)> {
         let a = self.account_id(account)?;
         let g = self.accounts[a as usize]
             .groups
@@ -489,37 +489,7 @@ impl Engine {
     }
 
     fn create_account(&mut self, id: String, pack: &str, parent: Option<&str>) -> Result<()> {
-        check_id("account", &id)?;
-        if self.account_index.contains_key(&id) {
-            return Err(ChangeError::AccountExists(id));
-        }
-        let (pack_index, parent_account, ty) = match parent {
-            None => {
-                let &p = self.pack_index.get(pack).ok_or_else(|| ChangeError::UnknownPack(pack.to_owned()))?;
-                (p, None, self.packs[p].root_type())
-            }
-            Some(parent) => {
-                let pa = self.account_id(parent)?;
-                let p = self.accounts[pa as usize].pack;
-                if self.packs[p].id() != pack {
-                    return Err(ChangeError::UnknownPack(format!(
-                        "{pack} (a child account uses its parent's pack `{}`)",
-                        self.packs[p].id()
-                    )));
-                }
-                let parent_ty = self.nodes[self.accounts[pa as usize].node as usize].ty;
-                let ty = self.packs[p]
-                    .types()
-                    .iter()
-                    .position(|t| t.account && t.parent == Some(parent_ty))
-                    .and_then(|t| TypeIdx::try_from(t).ok())
-                    .ok_or_else(|| ChangeError::NoChildAccountType {
-                        pack: pack.to_owned(),
-                        parent_type: self.packs[p].types()[usize::from(parent_ty)].name.clone(),
-                    })?;
-                (p, Some(pa), ty)
-            }
-        };
+        let (pack_index, parent_account, ty) = self.resolve_new_account(&id, pack, parent)?;
         let a = self.accounts.len() as u32;
         let node = self.push_node(Node {
             name: id.clone(),
@@ -558,39 +528,7 @@ impl Engine {
         parent: Option<&str>,
         owner: Option<&str>,
     ) -> Result<()> {
-        let a = self.account_id(account)?;
-        let (ty_name, id) = split_resource(&resource).ok_or_else(|| ChangeError::BadResourceName(resource.clone()))?;
-        check_id("resource", id)?;
-        let pack = self.account_pack_of(a);
-        let ty = pack
-            .resource_type(ty_name)
-            .filter(|&t| !pack.types()[usize::from(t)].account)
-            .ok_or_else(|| ChangeError::UnknownResourceType { pack: pack.id().to_owned(), ty: ty_name.to_owned() })?;
-        if self.accounts[a as usize].resources.contains_key(&resource) {
-            return Err(ChangeError::ResourceExists { account: account.to_owned(), resource });
-        }
-        let parent_node = self.node_of(a, parent).ok_or_else(|| ChangeError::UnknownResource {
-            account: account.to_owned(),
-            resource: parent.unwrap_or_default().to_owned(),
-        })?;
-        let parent_ty = self.nodes[parent_node as usize].ty;
-        let pack = self.account_pack_of(a);
-        let expected = pack.types()[usize::from(ty)].parent;
-        if expected != Some(parent_ty) {
-            let name = |t: Option<TypeIdx>| t.map(|t| pack.types()[usize::from(t)].name.clone()).unwrap_or_default();
-            return Err(ChangeError::WrongParentType {
-                ty: ty_name.to_owned(),
-                expected: name(expected),
-                found: name(Some(parent_ty)),
-            });
-        }
-        let mut chain = [0; super::MAX_DEPTH];
-        if self.chain(parent_node, &mut chain) >= super::MAX_DEPTH {
-            return Err(ChangeError::TooDeep(resource));
-        }
-        if let Some(owner) = owner {
-            check_id("owner", owner)?;
-        }
+        let (a, ty, parent_node) = self.resolve_new_resource(account, &resource, parent, owner)?;
         let owner = owner.map(|o| self.intern(o));
         let node = self.push_node(Node {
             name: resource.clone(),
@@ -634,16 +572,7 @@ impl Engine {
         role: &str,
         expires_at: Option<i64>,
     ) -> Result<()> {
-        check_id("grant", &id)?;
-        if self.grant_index.contains_key(&id) {
-            return Err(ChangeError::GrantExists(id));
-        }
-        let a = self.account_id(account)?;
-        let node = self.node_of(a, resource).ok_or_else(|| ChangeError::UnknownResource {
-            account: account.to_owned(),
-            resource: resource.unwrap_or_default().to_owned(),
-        })?;
-        let role = self.grantable_role(a, role, node)?;
+        let (_, node, role) = self.resolve_new_grant(&id, account, &subject, resource, role)?;
         let subject = match subject {
             Subject::Principal(p) => {
                 check_id("principal", &p)?;

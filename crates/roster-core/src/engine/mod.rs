@@ -3,6 +3,7 @@
 //! [`Change`]s ([`apply`](Engine::apply)) and update only what they touch.
 
 mod apply;
+mod check;
 mod query;
 mod views;
 
@@ -12,6 +13,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::pack::{CompiledRole, Pack, TypeIdx};
 
+pub(crate) use apply::check_id;
 pub use apply::{Change, ChangeError, MembershipStatus, Subject};
 pub use query::{EffectivePermissions, QueryError};
 pub use views::{GrantView, GroupView, ResourceView, RoleView};

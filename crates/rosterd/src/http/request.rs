@@ -21,8 +21,10 @@ pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::invalid("the request needs a JSON body"));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    // Syntax first, so malformed JSON is reported as such rather than as a field error.
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("body: not valid JSON: {e}")))?;
+    let value = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {
@@ -31,7 +33,6 @@ pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid(format!("{path}: {inner}"))
         }
     })?;
-    deserializer.end().map_err(|e| ApiError::invalid(format!("body: {e}")))?;
     Ok(value)
 }
 

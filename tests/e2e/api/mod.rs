@@ -1,0 +1,60 @@
+//! The HTTP API end to end: the real `rosterd` on a real socket, on SQLite and (when
+//! `ROSTER_TEST_DATABASE_URL` is set) PostgreSQL, each daemon on a fresh database.
+
+mod auth;
+mod bad_input;
+mod restart;
+mod seeds;
+
+use roster_e2e::daemon::Daemon;
+use serde_json::{Value, json};
+
+/// Creates account `id` of `pack` owned by `owner`.
+pub(crate) fn create_account(d: &Daemon, id: &str, pack: &str, owner: &str) {
+    let r = d.call(
+        "POST",
+        "/v1/accounts",
+        None,
+        Some(json!({
+            "id": id, "pack": pack, "name": format!("Account {id}"),
+            "owner": { "id": owner, "email": format!("{owner}@example.com"), "name": owner },
+        })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Adds a member as the platform.
+pub(crate) fn add_member(d: &Daemon, account: &str, principal: &str, role: &str) {
+    let r = d.call(
+        "POST",
+        &format!("/v1/accounts/{account}/members"),
+        None,
+        Some(json!({ "principal": principal, "role": role })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+/// Asks `/v1/check`.
+pub(crate) fn allowed(d: &Daemon, account: &str, principal: &str, permission: &str, resource: Option<&str>) -> bool {
+    let r = d.call(
+        "POST",
+        "/v1/check",
+        None,
+        Some(json!({ "account": account, "principal": principal, "permission": permission, "resource": resource })),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["allowed"].as_bool().expect("allowed is a bool")
+}
+
+/// The number of audit events of an account.
+pub(crate) fn audit_count(d: &Daemon, account: &str) -> usize {
+    let r = d.call("GET", &format!("/v1/accounts/{account}/audit?limit=1000"), None, None);
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["items"].as_array().map_or(0, Vec::len)
+}
+
+/// The role of a member, via the API.
+pub(crate) fn role_of(d: &Daemon, account: &str, principal: &str) -> Value {
+    d.call("GET", &format!("/v1/accounts/{account}/members/{principal}"), None, None).json()["membership"]["role"]
+        .clone()
+}
