@@ -5,6 +5,7 @@
 //! * `test` — build-plugins, then every test of the workspace (nextest when installed).
 //! * `ci` — `cargo fmt --check`, clippy with `-D warnings`, then `test`.
 //! * `new-pack NAME` — scaffold `plugins/NAME`, a pack that builds and validates as is.
+//! * `run` — build the plugins and the daemon, then `rosterd serve` on the embedded SQLite.
 
 mod scaffold;
 
@@ -37,6 +38,12 @@ enum Task {
     },
     /// Format check, clippy with -D warnings, then the tests.
     Ci,
+    /// Build the plugins and the daemon, then serve on the embedded SQLite default.
+    Run {
+        /// Extra arguments for `rosterd serve` (after `--`).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
     /// Scaffold plugins/NAME: a role pack that builds and validates out of the box.
     NewPack {
         /// Pack id: lower-case letters, digits, `_`, starting with a letter.
@@ -69,6 +76,15 @@ fn run_task(task: Task) -> Result<()> {
             test(&root, &[])
         }
         Task::NewPack { name } => scaffold::new_pack(&root, &name),
+        Task::Run { args } => {
+            build_plugins(&root, false)?;
+            run(cargo(&root).args(["build", "--workspace", "--bins"]), "building rosterd")?;
+            let (_, target_dir) = plugin_packages(&root)?;
+            let rosterd = target_dir.join("debug").join(format!("rosterd{}", std::env::consts::EXE_SUFFIX));
+            let mut command = Command::new(rosterd);
+            command.current_dir(&root).args(["--config", "config/rosterd.toml", "serve"]).args(&args);
+            run(&mut command, "rosterd serve")
+        }
     }
 }
 
