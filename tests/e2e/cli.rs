@@ -102,3 +102,10 @@ fn invalid_configuration_exits_naming_the_key() {
     let output = rosterd(&["--config", config.to_str().expect("utf-8 path"), "packs", "list"], &[]);
     assert!(stderr(&output).contains("plugin_dirz"), "{}", stderr(&output));
 }
+
+#[test]
+fn serve_refuses_an_invalid_listen_address_naming_the_key() {
+    let output = rosterd(&["serve"], &[("ROSTER_SERVER__LISTEN", "not-an-address")]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).to_lowercase().contains("server.listen"), "{}", stderr(&output));
+}

@@ -154,3 +154,56 @@ fn request_ids_are_echoed_and_validated() {
     let bad = d.raw("GET", "/v1/packs", &[("Authorization", &bearer), ("Roster-Request-Id", "bad id")], b"");
     assert_eq!(bad.status, 400);
 }
+
+/// Every endpoint that takes a JSON body.
+const BODY_ENDPOINTS: &[(&str, &str)] = &[
+    ("POST", "/v1/accounts"),
+    ("PUT", "/v1/principals/p1"),
+    ("POST", "/v1/accounts/s1/members"),
+    ("PATCH", "/v1/accounts/s1/members/uma"),
+    ("POST", "/v1/accounts/s1/members/uma/move"),
+    ("POST", "/v1/accounts/s1/transfer-ownership"),
+    ("POST", "/v1/accounts/s1/masquerade"),
+    ("POST", "/v1/accounts/s1/invites"),
+    ("POST", "/v1/invites/accept"),
+    ("POST", "/v1/accounts/s1/resources"),
+    ("POST", "/v1/accounts/s1/grants"),
+    ("POST", "/v1/accounts/s1/groups"),
+    ("POST", "/v1/accounts/s1/roles"),
+    ("POST", "/v1/check"),
+    ("POST", "/v1/check/batch"),
+    ("POST", "/v1/permissions"),
+    ("POST", "/v1/lookup/resources"),
+    ("POST", "/v1/lookup/subjects"),
+    ("POST", "/v1/tokens"),
+];
+
+#[test]
+fn every_body_endpoint_refuses_malformed_json_and_unknown_fields() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "s1", "studio", "olivia");
+        add_member(&d, "s1", "uma", "user");
+        let before = d.dump();
+        let bearer = format!("Bearer {}", d.token);
+        for (method, path) in BODY_ENDPOINTS {
+            for (body, mentions) in
+                [("{\"principal\": ", "not valid JSON"), ("{\"zzz_unknown\": 1}", "zzz_unknown"), ("[1, 2]", "body")]
+            {
+                let r = d.raw(method, path, &[("Authorization", &bearer)], body.as_bytes());
+                assert_eq!(
+                    (r.status, r.code().as_str()),
+                    (400, "invalid_input"),
+                    "{backend:?} {method} {path} {body}: {}",
+                    r.text
+                );
+                assert!(
+                    r.json()["detail"].as_str().unwrap_or_default().contains(mentions),
+                    "{method} {path} {body}: {}",
+                    r.text
+                );
+            }
+        }
+        assert_eq!(d.dump(), before, "{backend:?}: refused bodies wrote nothing");
+    }
+}

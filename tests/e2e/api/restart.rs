@@ -102,3 +102,24 @@ fn audit_verify_detects_a_row_edited_behind_the_daemons_back() {
         assert_eq!((verify["ok"].clone(), verify["first_bad_seq"].clone()), (json!(false), json!(2)), "{backend:?}");
     }
 }
+
+#[test]
+fn shutdown_lets_in_flight_requests_finish() {
+    let mut d = Daemon::start(&roster_e2e::daemon::Backend::Sqlite);
+    let (address, bearer) = (d.address.clone(), format!("Bearer {}", d.token));
+    // A check that waits (up to 1.5 s) for a revision that never comes: in flight while we stop.
+    let waiting = std::thread::spawn(move || {
+        let body =
+            json!({ "account": "none", "principal": "p", "permission": "x.y", "min_revision": 1_000_000 }).to_string();
+        roster_e2e::http::send(&address, "POST", "/v1/check", &[("Authorization", &bearer)], body.as_bytes())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(d.stop(), "rosterd exits cleanly on SIGTERM");
+    let response = waiting.join().expect("request thread");
+    assert_eq!(
+        (response.status, response.code().as_str()),
+        (409, "stale"),
+        "the in-flight request got its answer: {}",
+        response.text
+    );
+}

@@ -212,3 +212,49 @@ fn mods_group_grants() {
         assert!(!allowed(&d, "t", "rita", "mod.view", Some("mod:m1")));
     }
 }
+
+#[test]
+fn workspace_users_see_only_workspaces_they_own_or_were_invited_to() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "t", "workspace", "ada");
+        add_member(&d, "t", "una", "user");
+        add_member(&d, "t", "ben", "user");
+        let created =
+            d.call("POST", "/v1/accounts/t/resources", Some("una"), Some(json!({ "resource": "workspace:w1" })));
+        assert_eq!(created.status, 201, "{}", created.text);
+        assert_eq!(created.json()["owner"], "una", "the creator owns it");
+        assert_eq!(
+            d.call("POST", "/v1/accounts/t/resources", Some("ada"), Some(json!({ "resource": "workspace:w2" }))).status,
+            201
+        );
+        assert!(allowed(&d, "t", "una", "workspace.view", Some("workspace:w1")));
+        assert!(!allowed(&d, "t", "ben", "workspace.view", Some("workspace:w1")));
+        let invite = d.call(
+            "POST",
+            "/v1/accounts/t/invites",
+            Some("una"),
+            Some(json!({ "email": "ben@example.com", "role": "workspace_member", "resource": "workspace:w1" })),
+        );
+        assert_eq!(invite.status, 201, "{}", invite.text);
+        let token = invite.json()["token"].as_str().expect("token").to_owned();
+        let accept = d.call(
+            "POST",
+            "/v1/invites/accept",
+            None,
+            Some(json!({ "token": token, "principal": { "id": "ben", "email": "ben@example.com", "name": "Ben" } })),
+        );
+        assert_eq!(accept.status, 200, "{}", accept.text);
+        assert!(allowed(&d, "t", "ben", "workspace.view", Some("workspace:w1")));
+        let lookup = d.call(
+            "POST",
+            "/v1/lookup/resources",
+            None,
+            Some(json!({ "account": "t", "principal": "ben", "permission": "workspace.view", "type": "workspace" })),
+        );
+        assert_eq!(lookup.json()["items"], json!(["workspace:w1"]));
+        let by_user =
+            d.call("POST", "/v1/accounts/t/invites", Some("una"), Some(json!({ "email": "carl@example.com" })));
+        assert_eq!(by_user.status, 403, "only admins invite users into the tenant: {}", by_user.text);
+    }
+}

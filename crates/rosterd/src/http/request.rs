@@ -24,6 +24,9 @@ pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so malformed JSON is reported as such rather than as a field error.
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("body: not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::invalid("body: must be a JSON object"));
+    }
     let value = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
