@@ -241,6 +241,16 @@ impl PackLoader {
 
     /// Loads one plugin file.
     pub fn load_plugin(&self, path: &Path) -> Result<LoadedPack, PluginError> {
+        let span = tracing::info_span!("roster.plugin.load", "roster.plugin.path" = %path.display(), "roster.pack" = tracing::field::Empty);
+        let _entered = span.enter();
+        let loaded = self.open_plugin(path);
+        if let Ok(pack) = &loaded {
+            span.record("roster.pack", pack.pack.id());
+        }
+        loaded
+    }
+
+    fn open_plugin(&self, path: &Path) -> Result<LoadedPack, PluginError> {
         let fail = |kind| PluginError { path: path.to_owned(), kind };
         let canonical = path.canonicalize().map_err(|e| fail(io_kind(&e)))?;
         if !self.allowed.iter().any(|dir| canonical.starts_with(dir)) {
@@ -263,6 +273,7 @@ impl PackLoader {
 
     /// Loads one TOML pack file.
     pub fn load_toml(&self, path: &Path) -> Result<LoadedPack, PluginError> {
+        let _span = tracing::info_span!("roster.pack.load_toml", "roster.pack.path" = %path.display()).entered();
         let fail = |kind| PluginError { path: path.to_owned(), kind };
         let text = std::fs::read_to_string(path).map_err(|e| fail(io_kind(&e)))?;
         let manifest = parse_toml_manifest(&text).map_err(fail)?;

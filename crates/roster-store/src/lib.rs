@@ -8,4 +8,5 @@ pub mod entities;
 mod store;
 
 pub use audit::{AuditEvent, AuditRecord, ChainReport};
+pub use sea_orm::DbBackend;
 pub use store::{InviteRecord, Store, StoreError, StoreOp, TokenRecord};

@@ -18,7 +18,7 @@ use crate::cli::GlobalArgs;
 const DEFAULT_CONFIG: &str = "config/rosterd.toml";
 
 /// Top-level sections; other `ROSTER_*` variables (e.g. test settings) are not config.
-const SECTIONS: &[&str] = &["packs", "database", "server"];
+const SECTIONS: &[&str] = &["packs", "database", "server", "telemetry"];
 
 /// The daemon's configuration.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -30,6 +30,8 @@ pub(crate) struct Config {
     pub(crate) database: DatabaseConfig,
     #[serde(default)]
     pub(crate) server: ServerConfig,
+    #[serde(default)]
+    pub(crate) telemetry: crate::telemetry::TelemetryConfig,
 }
 
 /// Where the authoritative state lives.

@@ -6,6 +6,7 @@ mod config;
 mod daemon;
 mod http;
 mod packs;
+mod telemetry;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,8 +17,14 @@ use cli::{Command, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing();
-    match run(cli) {
+    let result = config::Config::load(&cli.global).and_then(|config| {
+        // Before any async runtime: the OTLP exporter's HTTP client is a blocking one.
+        let telemetry = telemetry::init(&config.telemetry)?;
+        let result = run(&cli, &config);
+        telemetry.shutdown();
+        result
+    });
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -26,29 +33,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-}
-
-fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    let config = config::Config::load(&cli.global)?;
+fn run(cli: &cli::Cli, config: &config::Config) -> anyhow::Result<ExitCode> {
     let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match &cli.command {
-        Command::Packs(command) => packs::run(&config, command),
+        Command::Packs(command) => packs::run(config, command),
         Command::Serve { listen } => {
-            runtime()?.block_on(daemon::serve(&config, *listen))?;
+            runtime()?.block_on(daemon::serve(config, *listen))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            runtime()?.block_on(daemon::open_store(&config))?;
+            runtime()?.block_on(daemon::open_store(config))?;
             println!("database is up to date");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(TokenCommand::Create { service, principal }) => {
             let text = runtime()?.block_on(async {
-                let store = daemon::open_store(&config).await?;
+                let store = daemon::open_store(config).await?;
                 match (service, principal) {
                     (Some(name), _) => daemon::create_token(&store, name, None).await,
                     (None, Some(principal)) => {

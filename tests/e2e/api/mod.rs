@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod restart;
 mod seeds;
+mod telemetry;
 
 use roster_e2e::daemon::Daemon;
 use serde_json::{Value, json};

@@ -5,8 +5,10 @@
 
 use roster_core::{Change, Engine, Operation};
 use roster_plugin::LoadedPack;
+use roster_store::DbBackend as sea_orm_backend;
 use roster_store::{AuditRecord, Store, StoreOp};
 use tokio::sync::{Mutex, RwLock};
+use tracing::Instrument;
 
 use super::problem::{ApiError, Code};
 use super::request::Ctx;
@@ -68,12 +70,25 @@ impl App {
                 action: a.action.to_owned(),
                 target: a.target,
                 request_id: Some(ctx.request_id.clone()),
-                trace_id: None,
+                trace_id: crate::telemetry::current_trace_id(),
             })
             .collect();
         let mut ops: Vec<StoreOp> = changes.iter().cloned().map(StoreOp::Change).collect();
         ops.extend(write.extra);
-        let revision = self.store.commit(&engine, &ops, &audit, ctx.now).await?;
+        let system = match self.store.backend() {
+            sea_orm_backend::Postgres => "postgresql",
+            _ => "sqlite",
+        };
+        let span = tracing::info_span!(
+            "db.transaction",
+            "otel.kind" = "client",
+            "db.system.name" = system,
+            "db.operation.name" = "commit",
+            "roster.writes" = ops.len(),
+            "roster.revision" = tracing::field::Empty
+        );
+        let revision = self.store.commit(&engine, &ops, &audit, ctx.now).instrument(span.clone()).await?;
+        span.record("roster.revision", revision);
         drop(engine);
         let mut engine = self.engine.write().await;
         for change in &changes {

@@ -97,33 +97,46 @@ fn request_id(request: &Request<Incoming>) -> Result<String, ApiError> {
 async fn handle(app: &App, router: &Router, request: Request<Incoming>) -> Response<Full<Bytes>> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let routed = router.route(&method, &path);
+    let name = match &routed {
+        Routed::Found(_, pattern, _) => format!("{method} {pattern}"),
+        _ => method.to_string(),
+    };
     let span = tracing::info_span!(
         "http.request",
+        "otel.name" = %name,
+        "otel.kind" = "server",
         "http.request.method" = %method,
+        "url.scheme" = "http",
         "url.path" = %path,
         "http.route" = tracing::field::Empty,
         "http.response.status_code" = tracing::field::Empty,
         "roster.request_id" = tracing::field::Empty,
+        "otel.status_code" = tracing::field::Empty,
     );
     async move {
         let (id, result) = match request_id(&request) {
             Ok(id) => {
                 tracing::Span::current().record("roster.request_id", id.as_str());
-                let result = respond(app, router, request, &id).await;
+                let result = respond(app, routed, request, &id).await;
                 (id, result)
             }
             Err(error) => (handlers::new_id("req").unwrap_or_default(), Err(error)),
         };
         let response = render(result, &id);
-        tracing::Span::current().record("http.response.status_code", response.status().as_u16());
+        let status = response.status().as_u16();
+        tracing::Span::current().record("http.response.status_code", status);
+        if status >= 500 {
+            tracing::Span::current().record("otel.status_code", "ERROR");
+        }
         response
     }
     .instrument(span)
     .await
 }
 
-async fn respond(app: &App, router: &Router, request: Request<Incoming>, request_id: &str) -> Result<Reply, ApiError> {
-    let (endpoint, pattern, params) = match router.route(request.method(), request.uri().path()) {
+async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_id: &str) -> Result<Reply, ApiError> {
+    let (endpoint, pattern, params) = match routed {
         Routed::Found(endpoint, pattern, params) => (endpoint, pattern, params),
         Routed::WrongMethod(allowed) => {
             return Err(ApiError::new(

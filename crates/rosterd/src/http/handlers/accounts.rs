@@ -64,7 +64,7 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         id("parent", parent)?;
     }
     body.owner.check("owner")?;
-    if !app.packs.iter().any(|p| p.pack.id() == body.pack) {
+    if app.engine.read().await.pack(&body.pack).is_none() {
         return Err(ApiError::not_found(format!("pack: `{}` is not loaded", body.pack)));
     }
     let write = Write {

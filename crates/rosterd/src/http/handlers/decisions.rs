@@ -62,6 +62,19 @@ fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<serde_json::Value
     id("principal", &check.principal)?;
     may_ask_about(ctx, &check.principal)?;
     let resource = check.resource.as_deref();
+    let span = tracing::info_span!(
+        "roster.check",
+        "roster.account" = %check.account,
+        "roster.permission" = %check.permission,
+        "roster.allowed" = tracing::field::Empty,
+    );
+    let _entered = span.enter();
+    let value = decide(engine, ctx, check, resource)?;
+    span.record("roster.allowed", value["allowed"].as_bool().unwrap_or(false));
+    Ok(value)
+}
+
+fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> Result<serde_json::Value, ApiError> {
     if check.explain {
         let explanation = engine.explain(&check.account, &check.principal, &check.permission, resource, ctx.now)?;
         Ok(serde_json::json!({ "allowed": explanation.allowed, "explanation": explanation }))
