@@ -158,6 +158,17 @@ impl Daemon {
         self.launch();
     }
 
+    /// Runs a `rosterd` verb with this daemon's configuration (same database).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(rosterd_path())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env("ROSTER_LOG", "warn")
+            .output()
+            .expect("rosterd runs")
+    }
+
     /// Sends a request as the bootstrap service token, optionally acting as a principal.
     pub fn call(&self, method: &str, path: &str, act_as: Option<&str>, body: Option<serde_json::Value>) -> Response {
         let bearer = format!("Bearer {}", self.token);

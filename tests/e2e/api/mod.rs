@@ -6,6 +6,7 @@ mod bad_input;
 mod restart;
 mod seeds;
 mod telemetry;
+mod tour;
 
 use roster_e2e::daemon::Daemon;
 use serde_json::{Value, json};
