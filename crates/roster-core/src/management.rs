@@ -903,34 +903,18 @@ impl Engine {
         owner: &str,
         now: i64,
     ) -> Result<Vec<Change>> {
-        let (pack_ref, ty) = match parent {
-            None => {
-                if matches!(actor, Actor::Principal(_)) {
-                    return Err(ManagementError::PlatformOnly("creating a top-level account"));
-                }
-                let pack_ref = self.pack(pack).ok_or_else(|| ChangeError::UnknownPack(pack.to_owned()))?;
-                (pack_ref, pack_ref.root_type())
+        match parent {
+            None if matches!(actor, Actor::Principal(_)) => {
+                return Err(ManagementError::PlatformOnly("creating a top-level account"));
             }
+            None => {}
             Some(parent) => {
                 let pa = self.account_id(parent)?;
                 self.require(actor, pa, None, "account.create", now)?;
-                let pack_ref = &self.packs[self.accounts[pa as usize].pack];
-                let parent_ty = self.account_type(pa);
-                let ty = pack_ref
-                    .types()
-                    .iter()
-                    .position(|t| t.account && t.parent == Some(parent_ty))
-                    .and_then(|t| TypeIdx::try_from(t).ok())
-                    .ok_or_else(|| ChangeError::NoChildAccountType {
-                        pack: pack.to_owned(),
-                        parent_type: pack_ref.types()[usize::from(parent_ty)].name.clone(),
-                    })?;
-                (pack_ref, ty)
             }
-        };
-        if self.account_index.contains_key(id) {
-            return Err(ChangeError::AccountExists(id.to_owned()).into());
         }
+        let (pack_index, _, ty) = self.resolve_new_account(id, pack, parent)?;
+        let pack_ref = &self.packs[pack_index];
         let owner_role = owner_role_for(pack_ref, ty).ok_or_else(|| ManagementError::NoDefaultRole {
             pack: pack.to_owned(),
             ty: pack_ref.types()[usize::from(ty)].name.clone(),
