@@ -140,20 +140,7 @@ fn revisions_grow_with_each_committed_change_and_refusals_change_nothing() {
 }
 
 fn custom_role(id: &str, permissions: &[&str], rank: u32) -> RoleDef {
-    RoleDef {
-        id: id.into(),
-        title: id.into(),
-        rank,
-        description: String::new(),
-        permissions: permissions.iter().map(|p| p.parse().expect("rule")).collect(),
-        manages: Vec::new(),
-        grantable_on: Vec::new(),
-        default: false,
-        single_holder: false,
-        transferable: false,
-        protected: false,
-        grantee_requires: None,
-    }
+    RoleDef::new(id, id, rank, permissions.iter().map(|p| p.parse().expect("rule")).collect())
 }
 
 #[test]

@@ -118,6 +118,32 @@ pub struct RoleDef {
     pub grantee_requires: Option<String>,
 }
 
+impl RoleDef {
+    /// A plain account role: these permissions, nothing handed out, no flags (the shape of
+    /// a custom role).
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        rank: u32,
+        permissions: Vec<PermissionRule>,
+    ) -> RoleDef {
+        RoleDef {
+            id: id.into(),
+            title: title.into(),
+            rank,
+            description: String::new(),
+            permissions,
+            manages: Vec::new(),
+            grantable_on: Vec::new(),
+            default: false,
+            single_holder: false,
+            transferable: false,
+            protected: false,
+            grantee_requires: None,
+        }
+    }
+}
+
 /// Pack-wide policies.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

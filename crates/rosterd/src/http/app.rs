@@ -51,6 +51,12 @@ impl App {
         App { engine: RwLock::new(engine), writer: Mutex::new(()), store, packs, limits }
     }
 
+    /// A management operation with its audit event: the common case of [`App::write`].
+    pub(crate) async fn manage(&self, ctx: &Ctx, operation: Operation, audit: Audit) -> Result<u64, ApiError> {
+        let write = Write { operation: Some(operation), extra: Vec::new(), audit: Some(audit) };
+        Ok(self.write(ctx, write).await?.0)
+    }
+
     /// Plans, commits and applies one write; returns the new revision and the changes.
     pub(crate) async fn write(&self, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
         let _one_writer = self.writer.lock().await;

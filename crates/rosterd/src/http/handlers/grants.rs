@@ -4,12 +4,12 @@ use roster_core::{Actor, Operation, PermissionRule, RoleDef, Subject};
 use serde::Deserialize;
 
 use super::{Reply, new_id, read_guard};
-use crate::http::app::{App, Audit, Write};
+use crate::http::app::{App, Audit};
 use crate::http::problem::ApiError;
 use crate::http::request::{Ctx, Req, id, known_query};
 
-fn audit(account: &str, action: &'static str, target: String) -> Option<Audit> {
-    Some(Audit { account: account.to_owned(), action, target })
+fn audit(account: &str, action: &'static str, target: String) -> Audit {
+    Audit { account: account.to_owned(), action, target }
 }
 
 fn resource_name(req: &Req) -> Result<String, ApiError> {
@@ -54,12 +54,7 @@ pub(crate) async fn create_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<R
         parent: body.parent,
         owner: body.owner,
     };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(account, "resource.create", body.resource.clone()),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "resource.create", body.resource.clone())).await?;
     let view = app.engine.read().await.resource(account, &body.resource);
     Reply::written(201, view, revision)
 }
@@ -78,9 +73,7 @@ pub(crate) async fn delete_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<R
     let account = req.param("account")?;
     let name = resource_name(req)?;
     let operation = Operation::DeleteResource { account: account.to_owned(), resource: name.clone() };
-    let write =
-        Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, "resource.delete", name.clone()) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "resource.delete", name.clone())).await?;
     Reply::written(200, serde_json::json!({ "deleted": name }), revision)
 }
 
@@ -145,12 +138,7 @@ pub(crate) async fn create_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
         role: body.role.clone(),
         expires_at: body.expires_at,
     };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(account, "grant.create", format!("grant:{grant_id}")),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "grant.create", format!("grant:{grant_id}"))).await?;
     let view = app.engine.read().await.grants(account, None, None).into_iter().find(|g| g.id == grant_id);
     Reply::written(201, view, revision)
 }
@@ -161,12 +149,13 @@ pub(crate) async fn delete_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
     if app.engine.read().await.grant_account(grant) != Some(account) {
         return Err(ApiError::not_found(format!("grant `{grant}` does not exist in account `{account}`")));
     }
-    let write = Write {
-        operation: Some(Operation::RevokeGrant { id: grant.to_owned() }),
-        extra: Vec::new(),
-        audit: audit(account, "grant.delete", format!("grant:{grant}")),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app
+        .manage(
+            ctx,
+            Operation::RevokeGrant { id: grant.to_owned() },
+            audit(account, "grant.delete", format!("grant:{grant}")),
+        )
+        .await?;
     Reply::written(200, serde_json::json!({ "deleted": grant }), revision)
 }
 
@@ -181,12 +170,7 @@ pub(crate) async fn create_group(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
     let body: CreateGroup = req.json()?;
     id("id", &body.id)?;
     let operation = Operation::CreateGroup { account: account.to_owned(), group: body.id.clone() };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(account, "group.create", format!("group:{}", body.id)),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "group.create", format!("group:{}", body.id))).await?;
     Reply::written(201, serde_json::json!({ "id": body.id, "members": [] }), revision)
 }
 
@@ -223,12 +207,8 @@ async fn group_member(app: &App, ctx: &Ctx, req: &Req, add: bool) -> Result<Repl
             "group.member.remove",
         )
     };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(&account, action, format!("group:{group}/principal:{principal}")),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision =
+        app.manage(ctx, operation, audit(&account, action, format!("group:{group}/principal:{principal}"))).await?;
     let view = app.engine.read().await.group_views(&account).into_iter().find(|g| g.id == group);
     Reply::written(200, view, revision)
 }
@@ -248,27 +228,10 @@ pub(crate) async fn create_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     let account = req.param("account")?;
     let body: CreateRole = req.json()?;
     id("id", &body.id)?;
-    let role = RoleDef {
-        id: body.id.clone(),
-        title: body.title,
-        rank: body.rank,
-        description: String::new(),
-        permissions: body.permissions,
-        manages: body.manages,
-        grantable_on: Vec::new(),
-        default: false,
-        single_holder: false,
-        transferable: false,
-        protected: false,
-        grantee_requires: None,
-    };
+    let role =
+        RoleDef { manages: body.manages, ..RoleDef::new(body.id.clone(), body.title, body.rank, body.permissions) };
     let operation = Operation::DefineRole { account: account.to_owned(), role };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(account, "role.create", format!("role:{}", body.id)),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "role.create", format!("role:{}", body.id))).await?;
     let view = app.engine.read().await.role_views(account).into_iter().find(|r| r.id == body.id);
     Reply::written(201, view, revision)
 }
@@ -283,11 +246,6 @@ pub(crate) async fn delete_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     let account = req.param("account")?;
     let role = req.param("role")?;
     let operation = Operation::RemoveRole { account: account.to_owned(), role: role.to_owned() };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(account, "role.delete", format!("role:{role}")),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "role.delete", format!("role:{role}"))).await?;
     Reply::written(200, serde_json::json!({ "deleted": role }), revision)
 }

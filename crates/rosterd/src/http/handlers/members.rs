@@ -6,12 +6,12 @@ use roster_core::{Actor, Operation};
 use serde::Deserialize;
 
 use super::{Reply, read_guard};
-use crate::http::app::{App, Audit, Write};
+use crate::http::app::{App, Audit};
 use crate::http::problem::ApiError;
 use crate::http::request::{Ctx, Req, id, known_query, query_number};
 
-fn audit(account: &str, action: &'static str, principal: &str) -> Option<Audit> {
-    Some(Audit { account: account.to_owned(), action, target: format!("principal:{principal}") })
+fn audit(account: &str, action: &'static str, principal: &str) -> Audit {
+    Audit { account: account.to_owned(), action, target: format!("principal:{principal}") }
 }
 
 async fn member_view(app: &App, account: &str, principal: &str) -> serde_json::Value {
@@ -45,9 +45,7 @@ pub(crate) async fn add(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiErr
         external: body.external,
         expires_at: body.expires_at,
     };
-    let write =
-        Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, "member.add", &body.principal) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "member.add", &body.principal)).await?;
     Reply::written(201, member_view(app, account, &body.principal).await, revision)
 }
 
@@ -106,9 +104,7 @@ pub(crate) async fn change_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     id("role", &body.role)?;
     let operation =
         Operation::ChangeRole { account: account.to_owned(), principal: principal.to_owned(), role: body.role };
-    let write =
-        Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, "member.role.change", principal) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "member.role.change", principal)).await?;
     Reply::written(200, member_view(app, account, principal).await, revision)
 }
 
@@ -126,8 +122,7 @@ pub(crate) async fn remove(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     } else {
         (Operation::RemoveMember { account: account.to_owned(), principal: principal.to_owned() }, "member.remove")
     };
-    let write = Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, action, principal) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, action, principal)).await?;
     Reply::written(200, member_view(app, account, principal).await, revision)
 }
 
@@ -135,9 +130,7 @@ pub(crate) async fn restore(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Ap
     let account = req.param("account")?;
     let principal = req.param("principal")?;
     let operation = Operation::RestoreMember { account: account.to_owned(), principal: principal.to_owned() };
-    let write =
-        Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, "member.restore", principal) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "member.restore", principal)).await?;
     Reply::written(200, member_view(app, account, principal).await, revision)
 }
 
@@ -163,9 +156,7 @@ pub(crate) async fn move_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
         principal: principal.to_owned(),
         role: body.role,
     };
-    let write =
-        Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, "member.move", principal) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "member.move", principal)).await?;
     Reply::written(200, member_view(app, &body.to_account, principal).await, revision)
 }
 
@@ -180,9 +171,7 @@ pub(crate) async fn transfer(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, A
     let body: Transfer = req.json()?;
     id("to", &body.to)?;
     let operation = Operation::TransferOwnership { account: account.to_owned(), to: body.to.clone() };
-    let write =
-        Write { operation: Some(operation), extra: Vec::new(), audit: audit(account, "ownership.transfer", &body.to) };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "ownership.transfer", &body.to)).await?;
     Reply::written(200, member_view(app, account, &body.to).await, revision)
 }
 
@@ -197,11 +186,6 @@ pub(crate) async fn masquerade(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply,
     let body: Masquerade = req.json()?;
     id("target", &body.target)?;
     let operation = Operation::Masquerade { account: account.to_owned(), target: body.target.clone() };
-    let write = Write {
-        operation: Some(operation),
-        extra: Vec::new(),
-        audit: audit(account, "member.masquerade", &body.target),
-    };
-    let (revision, _) = app.write(ctx, write).await?;
+    let revision = app.manage(ctx, operation, audit(account, "member.masquerade", &body.target)).await?;
     Reply::written(200, serde_json::json!({ "account": account, "target": body.target, "allowed": true }), revision)
 }
