@@ -158,6 +158,11 @@ impl Daemon {
         self.launch();
     }
 
+    /// The daemon's data directory (bootstrap token).
+    pub fn data_dir(&self) -> PathBuf {
+        self._dir.path().join("data")
+    }
+
     /// Runs a `rosterd` verb with this daemon's configuration (same database).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
         Command::new(rosterd_path())

@@ -159,3 +159,18 @@ fn the_database_holds_no_token_in_clear() {
         assert!(!found, "the {what}'s secret is stored in clear");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn the_bootstrap_token_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = Daemon::start(&Backend::Sqlite);
+    let metadata = std::fs::metadata(d.data_dir().join("bootstrap-token")).expect("bootstrap token file");
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    let bearer = format!("Bearer {}", d.token);
+    assert_eq!(
+        send(&d.address, "GET", "/v1/packs", &[("Authorization", &bearer)], b"").status,
+        200,
+        "the written token works"
+    );
+}
