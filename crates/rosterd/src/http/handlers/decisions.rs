@@ -62,16 +62,7 @@ fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<serde_json::Value
     id("principal", &check.principal)?;
     may_ask_about(ctx, &check.principal)?;
     let resource = check.resource.as_deref();
-    let span = tracing::info_span!(
-        "roster.check",
-        "roster.account" = %check.account,
-        "roster.permission" = %check.permission,
-        "roster.allowed" = tracing::field::Empty,
-    );
-    let _entered = span.enter();
-    let value = decide(engine, ctx, check, resource)?;
-    span.record("roster.allowed", value["allowed"].as_bool().unwrap_or(false));
-    Ok(value)
+    decide(engine, ctx, check, resource)
 }
 
 fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> Result<serde_json::Value, ApiError> {
@@ -87,7 +78,14 @@ fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> 
 pub(crate) async fn check(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let body: Check = req.json()?;
     let engine = engine_at(app, body.min_revision).await?;
-    let mut value = answer(&engine, ctx, &body)?;
+    let span = tracing::info_span!(
+        "roster.check",
+        "roster.account" = %body.account,
+        "roster.permission" = %body.permission,
+        "roster.allowed" = tracing::field::Empty,
+    );
+    let mut value = span.in_scope(|| answer(&engine, ctx, &body))?;
+    span.record("roster.allowed", value["allowed"].as_bool().unwrap_or(false));
     value["revision"] = engine.revision().into();
     Reply::ok(value)
 }
@@ -109,6 +107,9 @@ pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiE
     }
     let min_revision = body.checks.iter().filter_map(|c| c.min_revision).max();
     let engine = engine_at(app, min_revision).await?;
+    // One span for the whole batch: a span per check would dominate the cost of a batch.
+    let span = tracing::info_span!("roster.check_batch", "roster.checks" = body.checks.len());
+    let _entered = span.enter();
     let results = body
         .checks
         .iter()
