@@ -6,6 +6,7 @@
 //! * `ci` — `cargo fmt --check`, clippy with `-D warnings`, then `test`.
 //! * `new-pack NAME` — scaffold `plugins/NAME`, a pack that builds and validates as is.
 //! * `run` — build the plugins and the daemon, then `rosterd serve` on the embedded SQLite.
+//! * `bench [--quick] [--scale N]` — the decision benchmark, in release mode.
 
 mod scaffold;
 
@@ -44,6 +45,15 @@ enum Task {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Decision benchmarks (release build; not part of `test`).
+    Bench {
+        /// A small run that finishes in seconds.
+        #[arg(long)]
+        quick: bool,
+        /// Accounts to generate.
+        #[arg(long)]
+        scale: Option<usize>,
+    },
     /// Scaffold plugins/NAME: a role pack that builds and validates out of the box.
     NewPack {
         /// Pack id: lower-case letters, digits, `_`, starting with a letter.
@@ -76,6 +86,17 @@ fn run_task(task: Task) -> Result<()> {
             test(&root, &[])
         }
         Task::NewPack { name } => scaffold::new_pack(&root, &name),
+        Task::Bench { quick, scale } => {
+            let mut command = cargo(&root);
+            command.args(["run", "--release", "--quiet", "-p", "roster-bench", "--"]);
+            if quick {
+                command.arg("--quick");
+            }
+            if let Some(scale) = scale {
+                command.args(["--scale", &scale.to_string()]);
+            }
+            run(&mut command, "the benchmark")
+        }
         Task::Run { args } => {
             build_plugins(&root, false)?;
             run(cargo(&root).args(["build", "--workspace", "--bins"]), "building rosterd")?;
