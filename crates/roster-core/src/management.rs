@@ -406,7 +406,7 @@ impl Engine {
                 self.plan_grant(actor, id, account, subject, resource.as_deref(), role, *expires_at, now)
             }
             Op::RevokeGrant { id } => {
-                let &slot = self.grant_index.get(id).ok_or_else(|| ChangeError::UnknownGrant(id.clone()))?;
+                let &slot = self.grant_index.get(id.as_str()).ok_or_else(|| ChangeError::UnknownGrant(id.clone()))?;
                 let grant = &self.grants[slot as usize];
                 let node = &self.nodes[grant.node as usize];
                 let resource = (!node.is_account).then(|| node.name.clone());
@@ -568,7 +568,7 @@ impl Engine {
         let node = self.scope_node(account, resource)?;
         let Actor::Principal(id) = actor else { return Ok(()) };
         let perm = self.account_pack_of(account).permission(permission);
-        let holds = match (perm, self.principal_index.get(id)) {
+        let holds = match (perm, self.principal_index.get(id.as_str())) {
             (Some(perm), Some(&p)) => self.decide(p, node, perm, now).allowed,
             _ => false,
         };
@@ -592,7 +592,7 @@ impl Engine {
             held: crate::permset::PermSet::empty(pack.permission_ids().len()),
             top_rank: None,
         };
-        let (Some(&p), Some(node)) = (self.principal_index.get(id), self.node_of(account, resource)) else {
+        let (Some(&p), Some(node)) = (self.principal_index.get(id.as_str()), self.node_of(account, resource)) else {
             return Some(empty);
         };
         let (held, roles) = self.permissions_on(p, node, now);
@@ -812,8 +812,10 @@ impl Engine {
                     return Err(ManagementError::RequirementNeedsPrincipal { role: role.to_owned(), permission });
                 }
                 Subject::Principal(p) => {
-                    let holds =
-                        self.principal_index.get(p).is_some_and(|&p| self.decide(p, node, required, now).allowed);
+                    let holds = self
+                        .principal_index
+                        .get(p.as_str())
+                        .is_some_and(|&p| self.decide(p, node, required, now).allowed);
                     if !holds {
                         return Err(ManagementError::GranteeLacks {
                             principal: p.clone(),

@@ -112,12 +112,12 @@ impl CompiledRole {
 pub struct Pack {
     manifest: PackManifest,
     permission_ids: Vec<String>,
-    permission_index: FxHashMap<String, PermIdx>,
+    permission_index: FxHashMap<compact_str::CompactString, PermIdx>,
     types: Vec<TypeInfo>,
-    type_index: FxHashMap<String, TypeIdx>,
+    type_index: FxHashMap<compact_str::CompactString, TypeIdx>,
     root_type: TypeIdx,
     roles: Vec<CompiledRole>,
-    role_index: FxHashMap<String, u16>,
+    role_index: FxHashMap<compact_str::CompactString, u16>,
     masquerade_permission: Option<PermIdx>,
 }
 
@@ -127,20 +127,20 @@ impl Pack {
         let permission_ids: Vec<String> = manifest.permissions.iter().map(|p| p.id.clone()).collect();
         let permission_index = index_of(&permission_ids);
         let type_names: Vec<String> = manifest.resource_types.iter().map(|t| t.name.clone()).collect();
-        let type_index: FxHashMap<String, TypeIdx> = index_of(&type_names);
+        let type_index: FxHashMap<compact_str::CompactString, TypeIdx> = index_of(&type_names);
         let types: Vec<TypeInfo> = manifest
             .resource_types
             .iter()
             .map(|t| TypeInfo {
                 name: t.name.clone(),
-                parent: t.parent.as_ref().and_then(|p| type_index.get(p).copied()),
+                parent: t.parent.as_ref().and_then(|p| type_index.get(p.as_str()).copied()),
                 account: t.account || t.parent.is_none(),
             })
             .collect();
         let root_type =
             types.iter().position(|t| t.parent.is_none()).and_then(|i| TypeIdx::try_from(i).ok()).unwrap_or(0);
         let role_ids: Vec<String> = manifest.roles.iter().map(|r| r.id.clone()).collect();
-        let role_index: FxHashMap<String, u16> = index_of(&role_ids);
+        let role_index: FxHashMap<compact_str::CompactString, u16> = index_of(&role_ids);
         let mut pack = Pack {
             permission_ids,
             permission_index,
@@ -180,7 +180,10 @@ impl Pack {
         let grantable_on = if role.grantable_on.is_empty() {
             1u64 << self.root_type
         } else {
-            role.grantable_on.iter().filter_map(|t| self.type_index.get(t)).fold(0, |mask, t| mask | (1u64 << t))
+            role.grantable_on
+                .iter()
+                .filter_map(|t| self.type_index.get(t.as_str()))
+                .fold(0, |mask, t| mask | (1u64 << t))
         };
         CompiledRole {
             id: role.id.clone(),
@@ -189,7 +192,7 @@ impl Pack {
             always,
             if_owner,
             if_assigned,
-            manages: role.manages.iter().filter_map(|m| self.role_index.get(m).copied()).collect(),
+            manages: role.manages.iter().filter_map(|m| self.role_index.get(m.as_str()).copied()).collect(),
             grantable_on,
             default: role.default,
             single_holder: role.single_holder,
@@ -289,6 +292,6 @@ impl Pack {
     }
 }
 
-fn index_of<I: TryFrom<usize> + Copy>(names: &[String]) -> FxHashMap<String, I> {
-    names.iter().enumerate().filter_map(|(i, name)| I::try_from(i).ok().map(|i| (name.clone(), i))).collect()
+fn index_of<I: TryFrom<usize> + Copy>(names: &[String]) -> FxHashMap<compact_str::CompactString, I> {
+    names.iter().enumerate().filter_map(|(i, name)| I::try_from(i).ok().map(|i| (name.as_str().into(), i))).collect()
 }

@@ -336,7 +336,7 @@ impl Engine {
             }
             Change::RemoveMembership { account, principal } => {
                 let a = self.account_id(&account)?;
-                let p = self.principal_index.get(&principal).copied();
+                let p = self.principal_index.get(principal.as_str()).copied();
                 let removed = p.and_then(|p| self.accounts[a as usize].members.remove(&p));
                 match (p, removed) {
                     (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|&x| x != a),
@@ -350,7 +350,7 @@ impl Engine {
                 let a = self.account_id(&account)?;
                 let node = self.accounts[a as usize]
                     .resources
-                    .get(&resource)
+                    .get(resource.as_str())
                     .copied()
                     .ok_or(ChangeError::UnknownResource { account, resource })?;
                 self.remove_subtree(node);
@@ -359,13 +359,13 @@ impl Engine {
                 self.add_grant(id, &account, subject, resource.as_deref(), &role, expires_at)?
             }
             Change::RemoveGrant { id } => {
-                let slot = self.grant_index.get(&id).copied().ok_or(ChangeError::UnknownGrant(id))?;
+                let slot = self.grant_index.get(id.as_str()).copied().ok_or(ChangeError::UnknownGrant(id))?;
                 self.remove_grant(slot);
             }
             Change::AddGroup { account, group } => {
                 let a = self.account_id(&account)?;
                 check_id("group", &group)?;
-                if self.accounts[a as usize].groups.contains_key(&group) {
+                if self.accounts[a as usize].groups.contains_key(group.as_str()) {
                     return Err(ChangeError::GroupExists { account, group });
                 }
                 let g = self.groups.len() as u32;
@@ -375,7 +375,7 @@ impl Engine {
                     grants: Vec::new(),
                     alive: true,
                 });
-                self.accounts[a as usize].groups.insert(group, g);
+                self.accounts[a as usize].groups.insert(group.into(), g);
             }
             Change::RemoveGroup { account, group } => {
                 let (a, g) = self.group_id(&account, &group)?;
@@ -386,7 +386,7 @@ impl Engine {
                     self.principals[p as usize].groups.retain(|&x| x != g);
                 }
                 self.groups[g as usize].alive = false;
-                self.accounts[a as usize].groups.remove(&group);
+                self.accounts[a as usize].groups.remove(group.as_str());
             }
             Change::AddGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(&account, &group)?;
@@ -398,7 +398,7 @@ impl Engine {
             }
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(&account, &group)?;
-                let p = self.principal_index.get(&principal).copied();
+                let p = self.principal_index.get(principal.as_str()).copied();
                 match p {
                     Some(p) if self.groups[g as usize].members.remove(&p) => {
                         self.principals[p as usize].groups.retain(|&x| x != g)
@@ -420,11 +420,11 @@ impl Engine {
                     reason: "too many custom roles".into(),
                 })?;
                 acc.custom_roles.push(compiled);
-                acc.custom_index.insert(role.id, index);
+                acc.custom_index.insert(role.id.into(), index);
             }
             Change::RemoveRole { account, role } => {
                 let a = self.account_id(&account)?;
-                let Some(&index) = self.accounts[a as usize].custom_index.get(&role) else {
+                let Some(&index) = self.accounts[a as usize].custom_index.get(role.as_str()) else {
                     return Err(ChangeError::UnknownRole { account, role });
                 };
                 let held = RoleRef::Custom(index);
@@ -434,7 +434,7 @@ impl Engine {
                 if in_members || in_grants {
                     return Err(ChangeError::RoleInUse(role));
                 }
-                self.accounts[a as usize].custom_index.remove(&role);
+                self.accounts[a as usize].custom_index.remove(role.as_str());
             }
         }
         self.revision += 1;
@@ -461,7 +461,7 @@ impl Engine {
         }
         let p = self.principals.len() as PrincipalId;
         self.principals.push(Principal { id: principal.to_owned(), ..Principal::default() });
-        self.principal_index.insert(principal.to_owned(), p);
+        self.principal_index.insert(principal.to_owned().into(), p);
         p
     }
 
@@ -517,7 +517,7 @@ impl Engine {
             custom_roles: Vec::new(),
             custom_index: Default::default(),
         });
-        self.account_index.insert(id, a);
+        self.account_index.insert(id.into(), a);
         Ok(())
     }
 
@@ -541,7 +541,7 @@ impl Engine {
             alive: true,
             is_account: false,
         });
-        self.accounts[a as usize].resources.insert(resource, node);
+        self.accounts[a as usize].resources.insert(resource.into(), node);
         Ok(())
     }
 
@@ -553,7 +553,7 @@ impl Engine {
             stack.extend(std::mem::take(&mut n.children));
             let grants = std::mem::take(&mut n.grants);
             let (account, name) = (n.account, n.name.clone());
-            self.accounts[account as usize].resources.remove(&name);
+            self.accounts[account as usize].resources.remove(name.as_str());
             for slot in grants {
                 self.remove_grant(slot);
             }
@@ -582,7 +582,7 @@ impl Engine {
         };
         let slot = self.grants.len() as u32;
         self.grants.push(GrantRec { id: id.clone(), subject, node, role, expires_at, alive: true });
-        self.grant_index.insert(id, slot);
+        self.grant_index.insert(id.into(), slot);
         self.nodes[node as usize].grants.push(slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.push(slot),
@@ -598,7 +598,7 @@ impl Engine {
         }
         grant.alive = false;
         let (id, node, subject) = (std::mem::take(&mut grant.id), grant.node, grant.subject);
-        self.grant_index.remove(&id);
+        self.grant_index.remove(id.as_str());
         self.nodes[node as usize].grants.retain(|&s| s != slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|&s| s != slot),

@@ -25,7 +25,7 @@ impl Engine {
                 let a = self.account_id(account)?;
                 let member = self
                     .principal_index
-                    .get(principal)
+                    .get(principal.as_str())
                     .is_some_and(|p| self.accounts[a as usize].members.contains_key(p));
                 if member {
                     Ok(())
@@ -38,7 +38,7 @@ impl Engine {
             }
             Change::RemoveResource { account, resource } => {
                 let a = self.account_id(account)?;
-                if self.accounts[a as usize].resources.contains_key(resource) {
+                if self.accounts[a as usize].resources.contains_key(resource.as_str()) {
                     Ok(())
                 } else {
                     Err(ChangeError::UnknownResource { account: account.clone(), resource: resource.clone() })
@@ -48,7 +48,7 @@ impl Engine {
                 self.resolve_new_grant(id, account, subject, resource.as_deref(), role).map(drop)
             }
             Change::RemoveGrant { id } => {
-                if self.grant_index.contains_key(id) {
+                if self.grant_index.contains_key(id.as_str()) {
                     Ok(())
                 } else {
                     Err(ChangeError::UnknownGrant(id.clone()))
@@ -57,7 +57,7 @@ impl Engine {
             Change::AddGroup { account, group } => {
                 let a = self.account_id(account)?;
                 check_id("group", group)?;
-                if self.accounts[a as usize].groups.contains_key(group) {
+                if self.accounts[a as usize].groups.contains_key(group.as_str()) {
                     return Err(ChangeError::GroupExists { account: account.clone(), group: group.clone() });
                 }
                 Ok(())
@@ -69,8 +69,10 @@ impl Engine {
             }
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(account, group)?;
-                let member =
-                    self.principal_index.get(principal).is_some_and(|p| self.groups[g as usize].members.contains(p));
+                let member = self
+                    .principal_index
+                    .get(principal.as_str())
+                    .is_some_and(|p| self.groups[g as usize].members.contains(p));
                 if member {
                     Ok(())
                 } else {
@@ -86,7 +88,7 @@ impl Engine {
             }
             Change::RemoveRole { account, role } => {
                 let a = self.account_id(account)?;
-                let Some(&index) = self.accounts[a as usize].custom_index.get(role) else {
+                let Some(&index) = self.accounts[a as usize].custom_index.get(role.as_str()) else {
                     return Err(ChangeError::UnknownRole { account: account.clone(), role: role.clone() });
                 };
                 let held = RoleRef::Custom(index);

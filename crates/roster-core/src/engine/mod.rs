@@ -18,6 +18,9 @@ pub use apply::{Change, ChangeError, MembershipStatus, Subject};
 pub use query::{EffectivePermissions, QueryError};
 pub use views::{GrantView, GroupView, ResourceView, RoleView};
 
+/// An id as the engine's maps key it: stored inline up to 24 bytes.
+pub(crate) type Key = compact_str::CompactString;
+
 /// Index of an account in the engine.
 pub(crate) type AccountId = u32;
 /// Index of a resource node (accounts have one too).
@@ -77,11 +80,11 @@ pub(crate) struct Account {
     pub(crate) parent: Option<AccountId>,
     pub(crate) node: NodeId,
     pub(crate) children: Vec<AccountId>,
-    pub(crate) resources: FxHashMap<String, NodeId>,
+    pub(crate) resources: FxHashMap<Key, NodeId>,
     pub(crate) members: FxHashMap<PrincipalId, Membership>,
-    pub(crate) groups: FxHashMap<String, GroupId>,
+    pub(crate) groups: FxHashMap<Key, GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
-    pub(crate) custom_index: FxHashMap<String, u16>,
+    pub(crate) custom_index: FxHashMap<Key, u16>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -128,13 +131,13 @@ pub struct Engine {
     pub(crate) packs: Vec<Arc<Pack>>,
     pub(crate) pack_index: FxHashMap<String, usize>,
     pub(crate) accounts: Vec<Account>,
-    pub(crate) account_index: FxHashMap<String, AccountId>,
+    pub(crate) account_index: FxHashMap<Key, AccountId>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) principals: Vec<Principal>,
-    pub(crate) principal_index: FxHashMap<String, PrincipalId>,
+    pub(crate) principal_index: FxHashMap<Key, PrincipalId>,
     pub(crate) groups: Vec<Group>,
     pub(crate) grants: Vec<GrantRec>,
-    pub(crate) grant_index: FxHashMap<String, GrantSlot>,
+    pub(crate) grant_index: FxHashMap<Key, GrantSlot>,
     pub(crate) revision: u64,
 }
 

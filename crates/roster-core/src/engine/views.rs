@@ -113,7 +113,7 @@ impl Engine {
                 let mut members: Vec<String> =
                     self.groups[g as usize].members.iter().map(|&p| self.principals[p as usize].id.clone()).collect();
                 members.sort();
-                GroupView { id: name.clone(), members }
+                GroupView { id: name.to_string(), members }
             })
             .collect();
         views.sort_by(|x, y| x.id.cmp(&y.id));
