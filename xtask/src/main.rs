@@ -45,14 +45,19 @@ enum Task {
         #[arg(last = true)]
         args: Vec<String>,
     },
-    /// Decision benchmarks (release build; not part of `test`).
+    /// Decision benchmarks against casbin-rs and cedar-policy (release build; not part of
+    /// `test`). The full run also sweeps sizes, times snapshot builds, drives the daemon
+    /// with wrk and writes docs/benchmarks.md.
     Bench {
-        /// A small run that finishes in seconds.
+        /// A small comparison that finishes in seconds and prints the summary line.
         #[arg(long)]
         quick: bool,
-        /// Accounts to generate.
+        /// Accounts to generate (each: 105 resources, 100 memberships and grants).
         #[arg(long)]
         scale: Option<usize>,
+        /// More arguments for roster-bench (after `--`; see `-- --help`).
+        #[arg(last = true)]
+        args: Vec<String>,
     },
     /// Scaffold plugins/NAME: a role pack that builds and validates out of the box.
     NewPack {
@@ -86,7 +91,12 @@ fn run_task(task: Task) -> Result<()> {
             test(&root, &[])
         }
         Task::NewPack { name } => scaffold::new_pack(&root, &name),
-        Task::Bench { quick, scale } => {
+        Task::Bench { quick, scale, args } => {
+            if !quick {
+                // The full run drives the release daemon with its plugins.
+                build_plugins(&root, true)?;
+                run(cargo(&root).args(["build", "--release", "-p", "rosterd"]), "building rosterd")?;
+            }
             let mut command = cargo(&root);
             command.args(["run", "--release", "--quiet", "-p", "roster-bench", "--"]);
             if quick {
@@ -95,6 +105,12 @@ fn run_task(task: Task) -> Result<()> {
             if let Some(scale) = scale {
                 command.args(["--scale", &scale.to_string()]);
             }
+            if let Ok(url) = std::env::var("ROSTER_TEST_DATABASE_URL")
+                && !args.iter().any(|a| a.starts_with("--postgres-url"))
+            {
+                command.args(["--postgres-url", &url]);
+            }
+            command.args(&args);
             run(&mut command, "the benchmark")
         }
         Task::Run { args } => {

@@ -16,6 +16,7 @@ const DATA_SEED: u64 = 0x5eed;
 const QUESTION_SEED: u64 = 0xc0ffee;
 
 /// One engine's figures.
+#[derive(Clone)]
 pub(crate) struct EngineFigures {
     pub(crate) name: &'static str,
     pub(crate) build_s: f64,
@@ -24,6 +25,7 @@ pub(crate) struct EngineFigures {
 }
 
 /// The outcome of one comparison run.
+#[derive(Clone)]
 pub(crate) struct Comparison {
     pub(crate) accounts: usize,
     pub(crate) resources: usize,
@@ -85,28 +87,60 @@ fn assert_agreement(engine: &Engine, peers: &[&dyn Peer], sample: &[Question]) -
     Ok(sample.len())
 }
 
-/// Builds all three on `args.scale` accounts, checks agreement, times each.
-pub(crate) fn run(pack: &Arc<Pack>, args: &Args) -> Result<Comparison> {
-    let dataset = Dataset::new(args.scale, DATA_SEED);
-    eprintln!("building roster on {} accounts ({} records)…", args.scale, args.scale * RECORDS_PER_ACCOUNT);
+/// What one comparison point runs.
+pub(crate) struct Plan {
+    pub(crate) scale: usize,
+    pub(crate) checks: usize,
+    pub(crate) peer_checks: usize,
+    pub(crate) agreement_sample: usize,
+    /// Whether casbin and cedar are built at this point (they need several times
+    /// Roster's memory and far longer to build).
+    pub(crate) with_peers: bool,
+}
+
+impl Plan {
+    /// The main point of a run.
+    pub(crate) fn from_args(args: &Args) -> Plan {
+        Plan {
+            scale: args.scale,
+            checks: args.checks,
+            peer_checks: args.peer_checks,
+            agreement_sample: args.agreement_sample,
+            with_peers: true,
+        }
+    }
+}
+
+/// Builds Roster (and the peers when planned) on `plan.scale` accounts, checks
+/// agreement, times each.
+pub(crate) fn run(pack: &Arc<Pack>, plan: &Plan) -> Result<Comparison> {
+    let dataset = Dataset::new(plan.scale, DATA_SEED);
+    eprintln!("[{} accounts, {} records] building roster…", plan.scale, plan.scale * RECORDS_PER_ACCOUNT);
     let (engine, build_s, bytes) = build_roster(pack, &dataset)?;
     let (accounts, resources, memberships, grants) = engine.counts();
-    let roles = peers::role_rules(pack)?;
-    eprintln!("building casbin-rs…");
-    let (casbin, casbin_build, casbin_bytes) = build_peer(|| Casbin::build(dataset.tenants(), &roles))?;
-    eprintln!("building cedar-policy…");
-    let (cedar, cedar_build, cedar_bytes) = build_peer(|| Cedar::build(dataset.tenants(), &roles))?;
-
-    let questions = dataset.questions(args.checks.max(args.agreement_sample).max(args.peer_checks), QUESTION_SEED);
-    eprintln!("checking agreement on {} questions…", args.agreement_sample);
-    let agreed = assert_agreement(&engine, &[&casbin, &cedar], &questions[..args.agreement_sample])?;
-
+    let questions = dataset.questions(plan.checks.max(plan.agreement_sample).max(plan.peer_checks), QUESTION_SEED);
     let overhead = timing::clock_overhead_ns();
-    eprintln!("timing…");
-    let roster_latency = timing::measure(&questions[..args.checks], overhead, |q| roster_check(&engine, q))?;
-    let peer_questions = &questions[..args.peer_checks];
-    let casbin_latency = timing::measure(peer_questions, overhead, |q| casbin.check(q))?;
-    let cedar_latency = timing::measure(peer_questions, overhead, |q| cedar.check(q))?;
+    let mut peer_figures = Vec::new();
+    let mut agreed = 0;
+    if plan.with_peers {
+        let roles = peers::role_rules(pack)?;
+        eprintln!("  building casbin-rs…");
+        let (casbin, casbin_build, casbin_bytes) = build_peer(|| Casbin::build(dataset.tenants(), &roles))?;
+        eprintln!("  building cedar-policy…");
+        let (cedar, cedar_build, cedar_bytes) = build_peer(|| Cedar::build(dataset.tenants(), &roles))?;
+        eprintln!("  checking agreement on {} questions…", plan.agreement_sample);
+        agreed = assert_agreement(&engine, &[&casbin, &cedar], &questions[..plan.agreement_sample])?;
+        eprintln!("  timing the peers…");
+        let peer_questions = &questions[..plan.peer_checks];
+        for (peer, build_s, bytes) in
+            [(&casbin as &dyn Peer, casbin_build, casbin_bytes), (&cedar, cedar_build, cedar_bytes)]
+        {
+            let latency = timing::measure(peer_questions, overhead, |q| peer.check(q))?;
+            peer_figures.push(EngineFigures { name: peer.name(), build_s, bytes, latency });
+        }
+    }
+    eprintln!("  timing roster…");
+    let roster_latency = timing::measure(&questions[..plan.checks], overhead, |q| roster_check(&engine, q))?;
     Ok(Comparison {
         accounts,
         resources,
@@ -115,10 +149,7 @@ pub(crate) fn run(pack: &Arc<Pack>, args: &Args) -> Result<Comparison> {
         agreed,
         clock_overhead_ns: overhead,
         roster: EngineFigures { name: "roster", build_s, bytes, latency: roster_latency },
-        peers: vec![
-            EngineFigures { name: casbin.name(), build_s: casbin_build, bytes: casbin_bytes, latency: casbin_latency },
-            EngineFigures { name: cedar.name(), build_s: cedar_build, bytes: cedar_bytes, latency: cedar_latency },
-        ],
+        peers: peer_figures,
     })
 }
 
@@ -145,9 +176,12 @@ impl Comparison {
     /// The comparison as a table on stdout.
     pub(crate) fn print(&self) {
         println!(
-            "dataset  accounts={} resources={} memberships={} grants={} (agreement on {} questions: all three agree)",
-            self.accounts, self.resources, self.memberships, self.grants, self.agreed
+            "dataset  accounts={} resources={} memberships={} grants={}",
+            self.accounts, self.resources, self.memberships, self.grants
         );
+        if !self.peers.is_empty() {
+            println!("agree    all three engines gave the same answer on {} questions", self.agreed);
+        }
         println!("clock    {:.0} ns per timed pair, taken off every per-check figure", self.clock_overhead_ns);
         println!(
             "{:<13} {:>8} {:>10} {:>10} {:>11} {:>10} {:>12} {:>9} {:>8}",

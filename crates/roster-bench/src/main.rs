@@ -7,7 +7,10 @@
 
 mod compare;
 mod generate;
+mod http;
 mod peers;
+mod report;
+mod snapshot;
 mod timing;
 
 use std::alloc::System;
@@ -15,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use roster_core::Pack;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 
@@ -49,7 +52,43 @@ pub(crate) struct Args {
     /// The studio pack manifest.
     #[arg(long, default_value = "plugins/studio/pack.toml")]
     pack: PathBuf,
+    /// Dataset sizes (accounts) for the cost-as-work-grows sweep of the full run.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000,100000")]
+    sweep: Vec<usize>,
+    /// Largest dataset (accounts) the peers are built for in the sweep.
+    #[arg(long, default_value_t = 10_000)]
+    peer_limit: usize,
+    /// Accounts written to the databases for the snapshot timing (4,700 ≈ 1M rows).
+    #[arg(long, default_value_t = 4_700)]
+    snapshot_accounts: usize,
+    /// The PostgreSQL server for the snapshot timing (a database is created and dropped).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres_url: String,
+    /// The release daemon binary (`cargo xtask bench` builds it).
+    #[arg(long, default_value = "target/release/rosterd")]
+    rosterd: PathBuf,
+    /// The built pack plugins.
+    #[arg(long, default_value = "target/plugins")]
+    plugin_dir: PathBuf,
+    /// Parts of the full run to leave out.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    skip: Vec<Part>,
+    /// Where the full run writes its report (the chart goes beside it).
+    #[arg(long, default_value = "docs/benchmarks.md")]
+    out: PathBuf,
 }
+
+/// A part of the full run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Part {
+    Sweep,
+    Snapshot,
+    Http,
+    Report,
+}
+
+/// Seconds each wrk run lasts.
+pub(crate) const HTTP_SECONDS: u32 = 10;
 
 fn load_pack(path: &std::path::Path) -> Result<Arc<Pack>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -60,15 +99,91 @@ fn load_pack(path: &std::path::Path) -> Result<Arc<Pack>> {
 
 fn main() -> Result<()> {
     let mut args = Args::parse();
+    let pack = load_pack(&args.pack)?;
     if args.quick {
         args.scale = 200;
         args.checks = 200_000;
         args.peer_checks = 5_000;
         args.agreement_sample = 20_000;
+        let comparison = compare::run(&pack, &compare::Plan::from_args(&args))?;
+        comparison.print();
+        println!("{}", comparison.summary_line());
+        return Ok(());
     }
-    let pack = load_pack(&args.pack)?;
-    let comparison = compare::run(&pack, &args)?;
-    comparison.print();
-    println!("{}", comparison.summary_line());
+    full_run(&pack, &args)
+}
+
+fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
+    let skip = |part| args.skip.contains(&part);
+    let mut sweep: Vec<compare::Comparison> = Vec::new();
+    let scales: Vec<usize> = if skip(Part::Sweep) { Vec::new() } else { args.sweep.clone() };
+    for &scale in &scales {
+        let plan = compare::Plan { scale, with_peers: scale <= args.peer_limit, ..compare::Plan::from_args(args) };
+        let comparison = compare::run(pack, &plan)?;
+        comparison.print();
+        sweep.push(comparison);
+    }
+    let main = match sweep.iter().find(|c| c.accounts == args.scale && !c.peers.is_empty()) {
+        Some(point) => point.clone(),
+        None => {
+            let point = compare::run(pack, &compare::Plan::from_args(args))?;
+            sweep.push(point.clone());
+            sweep.sort_by_key(compare::Comparison::records);
+            point
+        }
+    };
+    main.print();
+
+    let mut snapshots = Vec::new();
+    let db_dir = tempfile::tempdir().context("temp dir")?;
+    let sqlite_path = db_dir.path().join("bench.db");
+    if !skip(Part::Snapshot) || !skip(Part::Http) {
+        let dataset = generate::Dataset::new(args.snapshot_accounts, 0x5eed);
+        eprintln!("[snapshot] writing {} accounts to SQLite…", args.snapshot_accounts);
+        snapshots.push(snapshot::sqlite(pack, &dataset, &sqlite_path));
+        if !skip(Part::Snapshot) {
+            eprintln!("[snapshot] writing {} accounts to PostgreSQL…", args.snapshot_accounts);
+            snapshots.push(snapshot::postgres(pack, &dataset, &args.postgres_url));
+        }
+        for s in &snapshots {
+            match s {
+                Ok(s) => {
+                    println!("snapshot {:<10} rows={} write={:.1}s load={:.2}s", s.backend, s.rows, s.write_s, s.load_s)
+                }
+                Err(e) => println!("snapshot not measured: {e:#}"),
+            }
+        }
+    }
+    let http = (!skip(Part::Http)).then(|| {
+        eprintln!("[http] rosterd under wrk…");
+        let dataset = generate::Dataset::new(args.snapshot_accounts, 0x5eed);
+        let questions = dataset.questions(10_000, 0xbeef);
+        let setup = http::HttpSetup {
+            rosterd: &args.rosterd,
+            plugin_dir: &args.plugin_dir,
+            database: &sqlite_path,
+            duration_s: HTTP_SECONDS,
+        };
+        http::run(&setup, &questions)
+    });
+    if let Some(Ok(h)) = &http {
+        for r in &h.runs {
+            println!(
+                "http     {:<16} c={:<3} req/s={:.0} checks/s={:.0} p50={:.2}ms p99={:.2}ms",
+                r.endpoint, r.connections, r.requests_per_s, r.checks_per_s, r.p50_ms, r.p99_ms
+            );
+        }
+    } else if let Some(Err(e)) = &http {
+        println!("http     not measured: {e:#}");
+    }
+    if !skip(Part::Report) {
+        let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+        let run = report::FullRun { main, sweep, snapshots, http, command: format!("cargo xtask bench {command}") };
+        report::write(&run, &args.out)?;
+        println!("report   {} and its chart written", args.out.display());
+        println!("{}", run.main.summary_line());
+    } else {
+        println!("{}", main.summary_line());
+    }
     Ok(())
 }

@@ -1,0 +1,200 @@
+//! The daemon under load: `rosterd` started on the benchmark's SQLite file, driven over
+//! loopback by wrk (keep-alive, a Lua script cycling through the benchmark's questions).
+//! Figures: `/v1/check` requests/s and p50/p99 at several concurrencies, and
+//! `/v1/check/batch` with 100 checks per request in checks/s.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+
+use crate::generate::Question;
+
+/// Checks per batch request.
+pub(crate) const BATCH: usize = 100;
+
+/// Where the daemon and wrk come from.
+pub(crate) struct HttpSetup<'a> {
+    pub(crate) rosterd: &'a Path,
+    pub(crate) plugin_dir: &'a Path,
+    pub(crate) database: &'a Path,
+    pub(crate) duration_s: u32,
+}
+
+/// One wrk run.
+pub(crate) struct LoadFigures {
+    pub(crate) endpoint: &'static str,
+    pub(crate) connections: u32,
+    pub(crate) requests_per_s: f64,
+    pub(crate) checks_per_s: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+}
+
+/// Everything the HTTP run measured.
+pub(crate) struct HttpFigures {
+    /// From spawning the daemon to its "listening" line (includes the snapshot load).
+    pub(crate) start_s: f64,
+    pub(crate) runs: Vec<LoadFigures>,
+}
+
+struct Daemon {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(setup: &HttpSetup, dir: &Path) -> Result<(Daemon, f64)> {
+    let config = dir.join("rosterd.toml");
+    let absolute = |path: &Path| {
+        std::fs::canonicalize(path)
+            .with_context(|| format!("{} not found (cargo xtask bench builds it)", path.display()))
+    };
+    let (rosterd, plugin_dir) = (absolute(setup.rosterd)?, absolute(setup.plugin_dir)?);
+    let text = format!(
+        "[packs]\nplugin_dirs = [{plugins:?}]\nrequired = [\"studio\"]\n\n[database]\nurl = {url:?}\n\n[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = {data:?}\n",
+        plugins = plugin_dir.display().to_string(),
+        url = format!("sqlite://{}?mode=rwc", setup.database.display()),
+        data = dir.join("data").display().to_string(),
+    );
+    std::fs::write(&config, text).context("writing the daemon's config")?;
+    let started = Instant::now();
+    let mut child = Command::new(&rosterd)
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("ROSTER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start {}", rosterd.display()))?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(address) = line.strip_prefix("rosterd listening on http://") {
+                    break address.to_owned();
+                }
+            }
+            _ => bail!("rosterd exited before listening: {:?}", child.wait()),
+        }
+    };
+    let start_s = started.elapsed().as_secs_f64();
+    std::thread::spawn(move || for _ in lines {});
+    Ok((Daemon { child, address }, start_s))
+}
+
+fn check_body(q: &Question) -> serde_json::Value {
+    let mut body = json!({"account": q.account, "principal": q.principal, "permission": q.permission});
+    if let Some(resource) = &q.resource {
+        body["resource"] = json!(resource);
+    }
+    body
+}
+
+/// A wrk script that posts `bodies` to `path` in turn.
+fn script(path: &str, token: &str, bodies: &[String]) -> String {
+    let mut lua = format!(
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {token}\"\nlocal bodies = {{\n"
+    );
+    for body in bodies {
+        lua += &format!("  [==[{body}]==],\n");
+    }
+    lua += &format!(
+        "}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, \"{path}\", nil, bodies[(i % #bodies) + 1])\nend\n"
+    );
+    lua
+}
+
+/// Reads a wrk latency like `812.00us`, `1.23ms` or `2.01s` as milliseconds.
+fn parse_latency(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    match unit {
+        "us" => Some(value / 1000.0),
+        "ms" => Some(value),
+        "s" => Some(value * 1000.0),
+        "m" => Some(value * 60_000.0),
+        _ => None,
+    }
+}
+
+fn wrk(address: &str, script_path: &Path, connections: u32, duration_s: u32) -> Result<(f64, f64, f64)> {
+    let output = Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{duration_s}s"), "--latency", "-s"])
+        .arg(script_path)
+        .arg(format!("http://{address}"))
+        .output()
+        .context("cannot run wrk (install it: apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("wrk failed: {}{}", text, String::from_utf8_lossy(&output.stderr));
+    }
+    if let Some(line) = text.lines().find(|l| l.contains("Non-2xx")) {
+        bail!("the daemon refused requests under load: {line}\n{text}");
+    }
+    let field = |prefix: &str| {
+        text.lines().map(str::trim).find_map(|l| l.strip_prefix(prefix).map(|rest| rest.trim().to_owned()))
+    };
+    let rps: f64 = field("Requests/sec:").and_then(|v| v.parse().ok()).context("wrk printed no Requests/sec")?;
+    let p50 = field("50%").and_then(|v| parse_latency(&v)).context("wrk printed no 50% latency")?;
+    let p99 = field("99%").and_then(|v| parse_latency(&v)).context("wrk printed no 99% latency")?;
+    Ok((rps, p50, p99))
+}
+
+/// Starts the daemon and runs wrk against both check endpoints.
+pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigures> {
+    let dir = tempfile::tempdir().context("temp dir")?;
+    let (daemon, start_s) = start(setup, dir.path())?;
+    let token = std::fs::read_to_string(dir.path().join("data/bootstrap-token"))
+        .context("the daemon wrote no bootstrap token")?
+        .trim()
+        .to_owned();
+    let singles: Vec<String> = questions.iter().take(2_000).map(|q| check_body(q).to_string()).collect();
+    let batches: Vec<String> = questions
+        .chunks(BATCH)
+        .take(50)
+        .map(|chunk| json!({"checks": chunk.iter().map(check_body).collect::<Vec<_>>()}).to_string())
+        .collect();
+    let single_script = dir.path().join("check.lua");
+    let batch_script = dir.path().join("batch.lua");
+    std::fs::write(&single_script, script("/v1/check", &token, &singles))?;
+    std::fs::write(&batch_script, script("/v1/check/batch", &token, &batches))?;
+
+    // Let the daemon settle before the first run.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut runs = Vec::new();
+    for connections in [16, 32, 64] {
+        let (rps, p50, p99) = wrk(&daemon.address, &single_script, connections, setup.duration_s)?;
+        runs.push(LoadFigures {
+            endpoint: "/v1/check",
+            connections,
+            requests_per_s: rps,
+            checks_per_s: rps,
+            p50_ms: p50,
+            p99_ms: p99,
+        });
+    }
+    let (rps, p50, p99) = wrk(&daemon.address, &batch_script, 32, setup.duration_s)?;
+    runs.push(LoadFigures {
+        endpoint: "/v1/check/batch",
+        connections: 32,
+        requests_per_s: rps,
+        checks_per_s: rps * BATCH as f64,
+        p50_ms: p50,
+        p99_ms: p99,
+    });
+    drop(daemon);
+    Ok(HttpFigures { start_s, runs })
+}

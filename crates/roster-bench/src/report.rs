@@ -1,0 +1,296 @@
+//! The full run's record: `docs/benchmarks.md` (machine, commands, every figure, the
+//! targets) and `docs/benchmarks-latency.svg` (median check latency against dataset size
+//! for Roster and its peers, drawn with plotters).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use plotters::prelude::*;
+
+use crate::compare::Comparison;
+use crate::http::HttpFigures;
+use crate::snapshot::SnapshotFigures;
+
+/// Everything a full run measured.
+pub(crate) struct FullRun {
+    pub(crate) main: Comparison,
+    pub(crate) sweep: Vec<Comparison>,
+    pub(crate) snapshots: Vec<Result<SnapshotFigures>>,
+    pub(crate) http: Option<Result<HttpFigures>>,
+    pub(crate) command: String,
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| t.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned()))
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or("unknown".to_owned(), |kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0));
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = std::process::Command::new("rustc")
+        .arg("-V")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let wrk = std::process::Command::new("wrk")
+        .arg("-v")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().next().unwrap_or("").trim().to_owned())
+        .unwrap_or_else(|_| "not installed".to_owned());
+    format!("{cpu}, {cores} cores, {memory} RAM; {rustc}; {wrk}")
+}
+
+fn engine_rows(out: &mut String, c: &Comparison) {
+    for f in std::iter::once(&c.roster).chain(&c.peers) {
+        let l = &f.latency;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.1} % | {:.0} | {:.2} | {:.1}× |",
+            f.name,
+            l.checks,
+            l.p50_ns,
+            l.p99_ns,
+            l.checks_per_s,
+            100.0 * l.allowed as f64 / l.checks as f64,
+            c.bytes_per_record(f),
+            f.build_s,
+            f.latency.p50_ns / c.roster.latency.p50_ns
+        );
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+/// Writes the markdown file and the chart next to it.
+pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
+    let chart = markdown.with_file_name("benchmarks-latency.svg");
+    draw(&run.sweep, &chart)?;
+    let main = &run.main;
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Written by `{}` (the full run of `cargo xtask bench`; `cargo xtask bench --quick` runs only a small comparison). \
+         Figures are from one run on a shared machine: {}.\n",
+        run.command,
+        machine()
+    );
+    let _ = writeln!(out, "{}\n", SETUP);
+    let _ = writeln!(
+        out,
+        "## Roster against its peers\n\n{} accounts, {} resources, {} memberships, {} grants. All three engines gave the same \
+         answer on {} questions before anything was timed. Per-check latency is each check timed on its own, less the \
+         clock's own cost measured in the same run ({:.0} ns); checks/s is the whole question list timed on one core. \
+         Bytes per grant is engine heap (counted by the allocator) over memberships + grants.\n",
+        main.accounts, main.resources, main.memberships, main.grants, main.agreed, main.clock_overhead_ns
+    );
+    let _ = writeln!(
+        out,
+        "| engine | checks timed | p50 ns | p99 ns | checks/s (1 core) | allowed | bytes/grant | build s | p50 vs Roster |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    engine_rows(&mut out, main);
+    let _ = writeln!(out, "\nSummary line: `{}`\n", main.summary_line());
+
+    let _ = writeln!(
+        out,
+        "## Cost as work grows\n\n![median check latency against dataset size](benchmarks-latency.svg)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| memberships + grants | resources | engine | p50 ns | p99 ns | checks/s | bytes/grant | build s |"
+    );
+    let _ = writeln!(out, "|---:|---:|---|---:|---:|---:|---:|---:|");
+    for c in &run.sweep {
+        for f in std::iter::once(&c.roster).chain(&c.peers) {
+            let l = &f.latency;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.2} |",
+                c.records(),
+                c.resources,
+                f.name,
+                l.p50_ns,
+                l.p99_ns,
+                l.checks_per_s,
+                c.bytes_per_record(f),
+                f.build_s
+            );
+        }
+        if c.peers.is_empty() {
+            let _ = writeln!(
+                out,
+                "| {} | {} | casbin-rs, cedar-policy | not run at this size (memory and build time) | | | | |",
+                c.records(),
+                c.resources
+            );
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Snapshot build from the database\n\nThe dataset written through the store's commit path, then `Store::load` into an empty engine (what `rosterd` does at start).\n"
+    );
+    let _ = writeln!(out, "| database | rows | write s | load (snapshot build) s |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    for s in &run.snapshots {
+        match s {
+            Ok(s) => {
+                let _ = writeln!(out, "| {} | {} | {:.1} | {:.2} |", s.backend, s.rows, s.write_s, s.load_s);
+            }
+            Err(e) => {
+                let _ = writeln!(out, "| not measured: {} | | | |", format!("{e:#}").replace('|', "/"));
+            }
+        }
+    }
+
+    let _ = writeln!(
+        out,
+        "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, {} s per run); daemon and load generator share the 2 cores.\n",
+        crate::HTTP_SECONDS
+    );
+    let mut http_single = None;
+    let mut http_batch = None;
+    match &run.http {
+        Some(Ok(h)) => {
+            let _ = writeln!(out, "Daemon start to listening (snapshot load included): {:.2} s.\n", h.start_s);
+            let _ = writeln!(out, "| endpoint | connections | requests/s | checks/s | p50 ms | p99 ms |");
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+            for r in &h.runs {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {:.0} | {:.0} | {:.2} | {:.2} |",
+                    r.endpoint, r.connections, r.requests_per_s, r.checks_per_s, r.p50_ms, r.p99_ms
+                );
+                if r.connections == 32 {
+                    if r.endpoint == "/v1/check" {
+                        http_single = Some((r.checks_per_s, r.p99_ms));
+                    } else {
+                        http_batch = Some((r.checks_per_s, r.p99_ms));
+                    }
+                }
+            }
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(out, "Not measured: {e:#}");
+        }
+        None => {
+            let _ = writeln!(out, "Not run (`--skip http`).");
+        }
+    }
+
+    let _ = writeln!(out, "\n## Targets\n\n| target | measured | |\n|---|---|---|");
+    let l = &main.roster.latency;
+    let _ = writeln!(out, "| check p50 ≤ 250 ns at ~1M grants | {:.0} ns | {} |", l.p50_ns, verdict(l.p50_ns <= 250.0));
+    let _ = writeln!(out, "| check p99 ≤ 2 µs | {:.0} ns | {} |", l.p99_ns, verdict(l.p99_ns <= 2000.0));
+    for p in &main.peers {
+        let ratio = main.ratio(p);
+        let _ = writeln!(out, "| ≥ 20× faster than {} (p50) | {:.0}× | {} |", p.name, ratio, verdict(ratio >= 20.0));
+    }
+    let bytes = main.bytes_per_record(&main.roster);
+    let _ = writeln!(out, "| ≤ 120 bytes per membership or grant | {bytes:.0} | {} |", verdict(bytes <= 120.0));
+    for s in run.snapshots.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| snapshot from {} rows ≤ 5 s ({}) | {:.2} s | {} |",
+            s.rows,
+            s.backend,
+            s.load_s,
+            verdict(s.load_s <= 5.0)
+        );
+    }
+    if let Some((cps, p99)) = http_single {
+        let _ = writeln!(
+            out,
+            "| HTTP ≥ 30k single checks/s, p99 < 5 ms at 32 connections | {cps:.0}/s, p99 {p99:.2} ms | {} |",
+            verdict(cps >= 30_000.0 && p99 < 5.0)
+        );
+    }
+    if let Some((cps, p99)) = http_batch {
+        let _ = writeln!(
+            out,
+            "| HTTP ≥ 500k checks/s in batches of 100, p99 < 5 ms at 32 | {cps:.0}/s, p99 {p99:.2} ms | {} |",
+            verdict(cps >= 500_000.0 && p99 < 5.0)
+        );
+    }
+    std::fs::write(markdown, out).with_context(|| format!("cannot write {}", markdown.display()))
+}
+
+const SETUP: &str = "## How the engines are set up\n\n\
+* **Data** (`crates/roster-bench/src/generate.rs`, fixed seed): per account 5 studios × 20 pickaxes, 50 members \
+(1 owner, 2 admins, 5 managers, 40 users, 2 external consultants), a group of 6, 48 grants to members and 2 to the group \
+(studio client on a studio, pickaxe user on a pickaxe), a quarter of the pickaxes owned by a manager. Questions: a \
+member of the account (9 in 10) or of another, one of 10 permissions, on the account, a studio or a pickaxe, with \
+string ids as the API receives them.\n\
+* **Roster**: the engine the daemon runs, built by applying the dataset's changes; `Engine::check`.\n\
+* **casbin-rs** (`peers/casbin.rs`): RBAC with domains (account = domain), the resource tree as a `g2` grouping, \
+account roles as `g` links to shared role policies, a grant as a role scoped to its resource (`role@resource`) with \
+its policy lines, groups as `g` links; the owner condition carried in the request. One enforcer per account \
+(casbin's filtered per-domain loading): a single enforcer scans every policy line of every account per check.\n\
+* **cedar-policy** (`peers/cedar.rs`): entities with parents (users in `Role` and `Group` entities, pickaxes in \
+studios in the account), one static policy per account role and condition, one template per grantable role linked \
+once per grant; the owner condition reads `resource.owner`. One policy store per account (as with per-tenant stores): \
+the authorizer evaluates every policy in its set.\n\
+* The peers' rules are expanded from the same compiled pack, so all three know the same roles.";
+
+/// Median check latency (log scale) against memberships + grants (log scale).
+fn draw(sweep: &[Comparison], path: &Path) -> Result<()> {
+    let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    let points = |name: &str| -> Vec<(f64, f64)> {
+        sweep
+            .iter()
+            .filter_map(|c| {
+                std::iter::once(&c.roster)
+                    .chain(&c.peers)
+                    .find(|f| f.name == name)
+                    .map(|f| (c.records() as f64, f.latency.p50_ns.max(1.0)))
+            })
+            .collect()
+    };
+    let all: Vec<(f64, f64)> = ["roster", "casbin-rs", "cedar-policy"].iter().flat_map(|n| points(n)).collect();
+    let (x_max, y_max) = all.iter().fold((10.0f64, 10.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
+    let x_min = all.iter().map(|p| p.0).fold(f64::MAX, f64::min).min(x_max);
+    let y_min = all.iter().map(|p| p.1).fold(f64::MAX, f64::min).min(y_max);
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Median check latency against dataset size", ("sans-serif", 22))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d((x_min / 2.0..x_max * 2.0).log_scale(), (y_min / 2.0..y_max * 2.0).log_scale())
+        .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    chart
+        .configure_mesh()
+        .x_desc("memberships + grants")
+        .y_desc("p50 ns per check")
+        .draw()
+        .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    for (name, color) in [("roster", BLUE), ("casbin-rs", RED), ("cedar-policy", GREEN)] {
+        let series = points(name);
+        chart
+            .draw_series(LineSeries::new(series.clone(), color.stroke_width(2)))
+            .map_err(|e| anyhow::anyhow!("chart: {e}"))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart
+            .draw_series(series.into_iter().map(|p| Circle::new(p, 4, color.filled())))
+            .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    root.present().map_err(|e| anyhow::anyhow!("chart: {e}"))?;
+    Ok(())
+}
