@@ -106,7 +106,7 @@ impl Plan {
             checks: args.checks,
             peer_checks: args.peer_checks,
             agreement_sample: args.agreement_sample,
-            with_peers: true,
+            with_peers: !args.no_peers,
         }
     }
 }

@@ -28,7 +28,8 @@ static ALLOCATOR: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 /// Live heap bytes now.
 pub(crate) fn allocated() -> usize {
     let stats = ALLOCATOR.stats();
-    (stats.bytes_allocated + stats.bytes_reallocated.max(0) as usize).saturating_sub(stats.bytes_deallocated)
+    // Reallocations are already in both totals (growth in one, shrinking in the other).
+    stats.bytes_allocated.saturating_sub(stats.bytes_deallocated)
 }
 
 #[derive(Parser)]
@@ -70,6 +71,9 @@ pub(crate) struct Args {
     /// The built pack plugins.
     #[arg(long, default_value = "target/plugins")]
     plugin_dir: PathBuf,
+    /// Roster alone (for profiling): no peers, no agreement check.
+    #[arg(long)]
+    no_peers: bool,
     /// Parts of the full run to leave out.
     #[arg(long, value_enum, value_delimiter = ',')]
     skip: Vec<Part>,
@@ -123,7 +127,7 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
         comparison.print();
         sweep.push(comparison);
     }
-    let main = match sweep.iter().find(|c| c.accounts == args.scale && !c.peers.is_empty()) {
+    let main = match sweep.iter().find(|c| c.accounts == args.scale && c.peers.is_empty() == args.no_peers) {
         Some(point) => point.clone(),
         None => {
             let point = compare::run(pack, &compare::Plan::from_args(args))?;

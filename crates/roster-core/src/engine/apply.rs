@@ -330,8 +330,11 @@ impl Engine {
                 let role = self.grantable_role(a, &role, self.accounts[a as usize].node)?;
                 let p = self.intern(&principal);
                 let membership = Membership { role, external, status, expires_at };
-                if self.accounts[a as usize].members.insert(p, membership).is_none() {
-                    self.principals[p as usize].accounts.push(a);
+                self.accounts[a as usize].members.insert(p, membership);
+                let accounts = &mut self.principals[p as usize].accounts;
+                match accounts.iter_mut().find(|(x, _)| *x == a) {
+                    Some((_, held)) => *held = membership,
+                    None => accounts.push((a, membership)),
                 }
             }
             Change::RemoveMembership { account, principal } => {
@@ -339,7 +342,7 @@ impl Engine {
                 let p = self.principal_index.get(principal.as_str()).copied();
                 let removed = p.and_then(|p| self.accounts[a as usize].members.remove(&p));
                 match (p, removed) {
-                    (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|&x| x != a),
+                    (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|&(x, _)| x != a),
                     _ => return Err(ChangeError::UnknownMember { account, principal }),
                 }
             }
@@ -479,11 +482,13 @@ impl Engine {
         Ok(role_ref)
     }
 
-    fn push_node(&mut self, node: Node) -> NodeId {
+    fn push_node(&mut self, node: Node, parent: Option<NodeId>) -> NodeId {
         let id = self.nodes.len() as NodeId;
-        if let Some(parent) = node.parent {
-            self.nodes[parent as usize].children.push(id);
+        if let Some(parent) = parent {
+            self.children.entry(parent).or_default().push(id);
         }
+        let account_here = if node.is_account { node.account } else { super::NO_NODE };
+        self.links.push(super::NodeLink { parent: parent.unwrap_or(super::NO_NODE), account_here });
         self.nodes.push(node);
         id
     }
@@ -491,17 +496,11 @@ impl Engine {
     fn create_account(&mut self, id: String, pack: &str, parent: Option<&str>) -> Result<()> {
         let (pack_index, parent_account, ty) = self.resolve_new_account(&id, pack, parent)?;
         let a = self.accounts.len() as u32;
-        let node = self.push_node(Node {
-            name: id.clone(),
-            parent: parent_account.map(|pa| self.accounts[pa as usize].node),
-            account: a,
-            ty,
-            owner: None,
-            children: Vec::new(),
-            grants: Vec::new(),
-            alive: true,
-            is_account: true,
-        });
+        let parent_node = parent_account.map(|pa| self.accounts[pa as usize].node);
+        let node = self.push_node(
+            Node { name: id.as_str().into(), account: a, ty, owner: None, alive: true, is_account: true },
+            parent_node,
+        );
         if let Some(pa) = parent_account {
             self.accounts[pa as usize].children.push(a);
         }
@@ -530,17 +529,10 @@ impl Engine {
     ) -> Result<()> {
         let (a, ty, parent_node) = self.resolve_new_resource(account, &resource, parent, owner)?;
         let owner = owner.map(|o| self.intern(o));
-        let node = self.push_node(Node {
-            name: resource.clone(),
-            parent: Some(parent_node),
-            account: a,
-            ty,
-            owner,
-            children: Vec::new(),
-            grants: Vec::new(),
-            alive: true,
-            is_account: false,
-        });
+        let node = self.push_node(
+            Node { name: resource.as_str().into(), account: a, ty, owner, alive: true, is_account: false },
+            Some(parent_node),
+        );
         self.accounts[a as usize].resources.insert(resource.into(), node);
         Ok(())
     }
@@ -550,16 +542,21 @@ impl Engine {
         while let Some(node) = stack.pop() {
             let n = &mut self.nodes[node as usize];
             n.alive = false;
-            stack.extend(std::mem::take(&mut n.children));
-            let grants = std::mem::take(&mut n.grants);
             let (account, name) = (n.account, n.name.clone());
+            stack.extend(self.children.remove(&node).unwrap_or_default());
+            let grants = self.node_grants.remove(&node).unwrap_or_default();
             self.accounts[account as usize].resources.remove(name.as_str());
             for slot in grants {
                 self.remove_grant(slot);
             }
         }
-        if let Some(parent) = self.nodes[root as usize].parent {
-            self.nodes[parent as usize].children.retain(|&c| c != root);
+        if let Some(parent) = self.parent_of(root)
+            && let Some(siblings) = self.children.get_mut(&parent)
+        {
+            siblings.retain(|&c| c != root);
+            if siblings.is_empty() {
+                self.children.remove(&parent);
+            }
         }
     }
 
@@ -583,9 +580,9 @@ impl Engine {
         let slot = self.grants.len() as u32;
         self.grants.push(GrantRec { id: id.clone(), subject, node, role, expires_at, alive: true });
         self.grant_index.insert(id.into(), slot);
-        self.nodes[node as usize].grants.push(slot);
+        self.node_grants.entry(node).or_default().push(slot);
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.push(slot),
+            SubjectRef::Principal(p) => self.principals[p as usize].grants.push((slot, node)),
             SubjectRef::Group(g) => self.groups[g as usize].grants.push(slot),
         }
         Ok(())
@@ -599,9 +596,14 @@ impl Engine {
         grant.alive = false;
         let (id, node, subject) = (std::mem::take(&mut grant.id), grant.node, grant.subject);
         self.grant_index.remove(id.as_str());
-        self.nodes[node as usize].grants.retain(|&s| s != slot);
+        if let Some(on_node) = self.node_grants.get_mut(&node) {
+            on_node.retain(|&s| s != slot);
+            if on_node.is_empty() {
+                self.node_grants.remove(&node);
+            }
+        }
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|&s| s != slot),
+            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|&(s, _)| s != slot),
             SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),
         }
     }

@@ -45,15 +45,14 @@ pub enum RoleRef {
     Custom(u16),
 }
 
+/// A resource or an account's own node. Its parent lives in [`Engine::links`]; its
+/// children and grants in side maps, since most nodes (leaves) have neither.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
-    pub(crate) name: String,
-    pub(crate) parent: Option<NodeId>,
+    pub(crate) name: Key,
     pub(crate) account: AccountId,
     pub(crate) ty: TypeIdx,
     pub(crate) owner: Option<PrincipalId>,
-    pub(crate) children: Vec<NodeId>,
-    pub(crate) grants: Vec<GrantSlot>,
     pub(crate) alive: bool,
     /// Set on an account's own node.
     pub(crate) is_account: bool,
@@ -90,10 +89,27 @@ pub(crate) struct Account {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Principal {
     pub(crate) id: String,
-    pub(crate) accounts: Vec<AccountId>,
-    pub(crate) grants: Vec<GrantSlot>,
+    /// The principal's memberships, a copy of the accounts' own entries kept beside the
+    /// principal so a check reads them without probing each account's member map.
+    pub(crate) accounts: Vec<(AccountId, Membership)>,
+    /// Direct grants with the node each is on, so a check skips grants off the chain
+    /// without loading them.
+    pub(crate) grants: Vec<(GrantSlot, NodeId)>,
     pub(crate) groups: Vec<GroupId>,
 }
+
+/// The parts of a node a check walks, packed densely (8 bytes a node) so walking a
+/// resource's ancestors stays in cache however many nodes there are.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NodeLink {
+    /// The parent node, or [`NO_NODE`].
+    pub(crate) parent: NodeId,
+    /// For an account's own node, the account; else [`NO_NODE`].
+    pub(crate) account_here: AccountId,
+}
+
+/// "None" in [`NodeLink`]'s fields.
+pub(crate) const NO_NODE: u32 = u32::MAX;
 
 #[derive(Clone, Debug)]
 pub(crate) struct Group {
@@ -133,6 +149,12 @@ pub struct Engine {
     pub(crate) accounts: Vec<Account>,
     pub(crate) account_index: FxHashMap<Key, AccountId>,
     pub(crate) nodes: Vec<Node>,
+    /// `nodes[i]`'s parent and account, densely (see [`NodeLink`]).
+    pub(crate) links: Vec<NodeLink>,
+    /// Children of the nodes that have any.
+    pub(crate) children: FxHashMap<NodeId, Vec<NodeId>>,
+    /// Grants on the nodes that have any.
+    pub(crate) node_grants: FxHashMap<NodeId, Vec<GrantSlot>>,
     pub(crate) principals: Vec<Principal>,
     pub(crate) principal_index: FxHashMap<Key, PrincipalId>,
     pub(crate) groups: Vec<Group>,
@@ -234,6 +256,12 @@ impl Engine {
         views
     }
 
+    /// The principal's membership in an account, from the principal's side.
+    #[inline]
+    pub(crate) fn membership_of(&self, principal: PrincipalId, account: AccountId) -> Option<&Membership> {
+        self.principals[principal as usize].accounts.iter().find(|(a, _)| *a == account).map(|(_, m)| m)
+    }
+
     pub(crate) fn membership_view(
         &self,
         account: AccountId,
@@ -290,16 +318,18 @@ impl Engine {
     #[inline]
     pub(crate) fn chain(&self, node: NodeId, chain: &mut [NodeId; MAX_DEPTH]) -> usize {
         let mut len = 0;
-        let mut current = Some(node);
-        while let Some(n) = current {
-            if len == MAX_DEPTH {
-                break;
-            }
-            chain[len] = n;
+        let mut current = node;
+        while current != NO_NODE && len < MAX_DEPTH {
+            chain[len] = current;
             len += 1;
-            current = self.nodes[n as usize].parent;
+            current = self.links[current as usize].parent;
         }
         len
+    }
+
+    /// A node's parent, if it has one.
+    pub(crate) fn parent_of(&self, node: NodeId) -> Option<NodeId> {
+        Some(self.links[node as usize].parent).filter(|&p| p != NO_NODE)
     }
 
     /// The display name of a node: `"account"` for accounts, else `"type:id"`.

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use super::{Engine, MAX_DEPTH, NodeId, PrincipalId, RoleRef, SubjectRef};
+use super::{Engine, MAX_DEPTH, NO_NODE, NodeId, PrincipalId, RoleRef, SubjectRef};
 use crate::decision::{Basis, Decision, Explanation, RoleUse, Source, Via};
 use crate::manifest::Condition;
 use crate::pack::{Holding, PermIdx};
@@ -109,21 +109,31 @@ impl Engine {
         now: i64,
         mut visit: impl FnMut(Source, u32, RoleRef) -> ControlFlow<B>,
     ) -> Option<B> {
-        for &node in chain {
-            let n = &self.nodes[node as usize];
-            if n.is_account
-                && let Some(m) = self.accounts[n.account as usize].members.get(&p)
-                && m.is_live(now)
-                && !m.external
-                && let ControlFlow::Break(b) = visit(Source::Membership(n.account), n.account, m.role)
-            {
-                return Some(b);
+        let principal = &self.principals[p as usize];
+        if !principal.accounts.is_empty() {
+            for &node in chain {
+                let account = self.links[node as usize].account_here;
+                if account == NO_NODE {
+                    continue;
+                }
+                if let Some(m) = self.membership_of(p, account)
+                    && m.is_live(now)
+                    && !m.external
+                    && let ControlFlow::Break(b) = visit(Source::Membership(account), account, m.role)
+                {
+                    return Some(b);
+                }
             }
         }
-        for slot in self.grant_slots_of(p) {
+        let direct = principal.grants.iter().filter(|(_, node)| chain.contains(node)).map(|&(slot, _)| slot);
+        let group_grants = principal
+            .groups
+            .iter()
+            .flat_map(|&g| self.groups[g as usize].grants.iter().copied())
+            .filter(|&slot| chain.contains(&self.grants[slot as usize].node));
+        for slot in direct.chain(group_grants) {
             let grant = &self.grants[slot as usize];
             if grant.is_live(now)
-                && chain.contains(&grant.node)
                 && let ControlFlow::Break(b) =
                     visit(Source::Grant(slot), self.nodes[grant.node as usize].account, grant.role)
             {
@@ -136,8 +146,8 @@ impl Engine {
     /// The principal's grants: direct ones, then those of their groups.
     pub(crate) fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = u32> + '_ {
         let principal = &self.principals[p as usize];
-        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter());
-        principal.grants.iter().chain(group_grants).copied()
+        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter().copied());
+        principal.grants.iter().map(|&(slot, _)| slot).chain(group_grants)
     }
 
     pub(crate) fn owns(&self, p: PrincipalId, chain: &[NodeId]) -> bool {
@@ -292,7 +302,7 @@ impl Engine {
             if n.is_account {
                 candidates.extend(self.accounts[n.account as usize].members.keys().copied());
             }
-            for &slot in &n.grants {
+            for &slot in self.node_grants.get(&node).into_iter().flatten() {
                 match self.grants[slot as usize].subject {
                     SubjectRef::Principal(p) => {
                         candidates.insert(p);

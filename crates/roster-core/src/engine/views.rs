@@ -93,11 +93,12 @@ impl Engine {
         let &a = self.account_index.get(account)?;
         let &node = self.accounts[a as usize].resources.get(resource)?;
         let n = &self.nodes[node as usize];
-        let mut children: Vec<String> = n.children.iter().map(|&c| self.nodes[c as usize].name.clone()).collect();
+        let mut children: Vec<String> =
+            self.children.get(&node).into_iter().flatten().map(|&c| self.nodes[c as usize].name.to_string()).collect();
         children.sort();
         Some(ResourceView {
-            resource: n.name.clone(),
-            parent: n.parent.map(|p| self.node_name(p).to_owned()).unwrap_or_default(),
+            resource: n.name.to_string(),
+            parent: self.parent_of(node).map(|p| self.node_name(p).to_owned()).unwrap_or_default(),
             owner: n.owner.map(|p| self.principals[p as usize].id.clone()),
             children,
         })
@@ -155,10 +156,7 @@ impl Engine {
         let mut views: Vec<(String, super::MembershipView)> = self.principals[p as usize]
             .accounts
             .iter()
-            .filter_map(|&a| {
-                let account = &self.accounts[a as usize];
-                account.members.get(&p).map(|m| (account.id.clone(), self.membership_view(a, p, m)))
-            })
+            .map(|(a, m)| (self.accounts[*a as usize].id.clone(), self.membership_view(*a, p, m)))
             .collect();
         views.sort_by(|x, y| x.0.cmp(&y.0));
         views

@@ -27,6 +27,8 @@ pub(crate) struct App {
     pub(crate) store: Store,
     pub(crate) packs: Vec<LoadedPack>,
     pub(crate) limits: Limits,
+    /// Tokens verified recently, so a check does not wait on a database read.
+    pub(crate) tokens: super::auth::TokenCache,
 }
 
 /// What the audit trail should say about a write.
@@ -48,7 +50,7 @@ pub(crate) struct Write {
 
 impl App {
     pub(crate) fn new(engine: Engine, store: Store, packs: Vec<LoadedPack>, limits: Limits) -> App {
-        App { engine: RwLock::new(engine), writer: Mutex::new(()), store, packs, limits }
+        App { engine: RwLock::new(engine), writer: Mutex::new(()), store, packs, limits, tokens: Default::default() }
     }
 
     /// A management operation with its audit event: the common case of [`App::write`].

@@ -2,7 +2,11 @@
 //! secret's hash is compared in constant time. Service tokens act for the platform (or as
 //! the principal named by `Roster-Act-As`); principal tokens always act as their principal.
 
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 use roster_core::Actor;
@@ -59,9 +63,45 @@ pub(crate) fn hash(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
+/// How long a token read from the database is trusted without reading it again. Revoking
+/// through this daemon takes effect at once ([`TokenCache::forget`]); the bound covers
+/// changes made to the table by anything else.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Most tokens held; past it the cache starts over (tokens are few; this bounds memory
+/// against a flood of distinct valid tokens).
+const TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+/// Token records by id, as last read from the database. Unknown ids always go to the
+/// database, so a token created by `rosterd token create` works at once.
+#[derive(Debug, Default)]
+pub(crate) struct TokenCache {
+    records: RwLock<HashMap<String, (TokenRecord, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, id: &str) -> Option<TokenRecord> {
+        let records = self.records.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        records.get(id).filter(|(_, read)| read.elapsed() < TOKEN_CACHE_TTL).map(|(record, _)| record.clone())
+    }
+
+    fn put(&self, record: TokenRecord) {
+        let mut records = self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if records.len() >= TOKEN_CACHE_CAPACITY {
+            records.clear();
+        }
+        records.insert(record.id.clone(), (record, Instant::now()));
+    }
+
+    /// Drops a token so its next use reads the database (after a revoke).
+    pub(crate) fn forget(&self, id: &str) {
+        self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+    }
+}
+
 /// Checks an `Authorization` header value and an optional `Roster-Act-As`.
 pub(crate) async fn authenticate(
     store: &Store,
+    cache: &TokenCache,
     header: Option<&str>,
     act_as: Option<&str>,
 ) -> Result<Caller, ApiError> {
@@ -74,7 +114,14 @@ pub(crate) async fn authenticate(
         .strip_prefix("rst_")
         .and_then(|rest| rest.split_once('_'))
         .ok_or_else(|| unauthenticated("unknown token"))?;
-    let record: TokenRecord = store.token(id).await?.ok_or_else(|| unauthenticated("unknown token"))?;
+    let record = match cache.get(id) {
+        Some(record) => record,
+        None => {
+            let record: TokenRecord = store.token(id).await?.ok_or_else(|| unauthenticated("unknown token"))?;
+            cache.put(record.clone());
+            record
+        }
+    };
     let matches: bool = hash(secret).as_bytes().ct_eq(record.secret_hash.as_bytes()).into();
     if !matches {
         return Err(unauthenticated("unknown token"));

@@ -166,7 +166,7 @@ async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_
     let caller = if endpoint.is_public() {
         auth::Caller::Service { name: "public".into(), act_as: None }
     } else {
-        auth::authenticate(&app.store, authorization.as_deref(), act_as.as_deref()).await?
+        auth::authenticate(&app.store, &app.tokens, authorization.as_deref(), act_as.as_deref()).await?
     };
     let ctx = Ctx { caller, request_id: request_id.to_owned(), now: now() };
     routes::dispatch(app, &ctx, endpoint, &req).await

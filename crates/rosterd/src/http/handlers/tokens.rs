@@ -63,5 +63,6 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     }
     let op = StoreOp::RevokeToken { id: token_id.to_owned(), at: ctx.now };
     let (revision, _) = app.write(ctx, Write { operation: None, extra: vec![op], audit: None }).await?;
+    app.tokens.forget(token_id);
     Reply::written(200, serde_json::json!({ "revoked": token_id }), revision)
 }
