@@ -45,6 +45,8 @@ pub(crate) fn build_roster(pack: &Arc<Pack>, dataset: &Dataset) -> Result<(Engin
     for change in dataset.changes() {
         engine.apply(change).map_err(|e| anyhow::anyhow!("generated change refused: {e}"))?;
     }
+    // As `Store::load` leaves it.
+    engine.shrink_to_fit();
     let build = started.elapsed().as_secs_f64();
     Ok((engine, build, allocated().saturating_sub(before)))
 }

@@ -406,7 +406,7 @@ impl Engine {
                 self.plan_grant(actor, id, account, subject, resource.as_deref(), role, *expires_at, now)
             }
             Op::RevokeGrant { id } => {
-                let &slot = self.grant_index.get(id.as_str()).ok_or_else(|| ChangeError::UnknownGrant(id.clone()))?;
+                let &slot = self.grant_lookup(id.as_str()).ok_or_else(|| ChangeError::UnknownGrant(id.clone()))?;
                 let grant = &self.grants[slot as usize];
                 let node = &self.nodes[grant.node as usize];
                 let resource = (!node.is_account).then(|| node.name.clone());
@@ -529,8 +529,7 @@ impl Engine {
     }
 
     fn member(&self, account: u32, principal: &str) -> Result<crate::engine::Membership> {
-        self.principal_index
-            .get(principal)
+        self.principal_lookup(principal)
             .and_then(|p| self.accounts[account as usize].members.get(p))
             .copied()
             .ok_or_else(|| ManagementError::NotAMember {
@@ -568,7 +567,7 @@ impl Engine {
         let node = self.scope_node(account, resource)?;
         let Actor::Principal(id) = actor else { return Ok(()) };
         let perm = self.account_pack_of(account).permission(permission);
-        let holds = match (perm, self.principal_index.get(id.as_str())) {
+        let holds = match (perm, self.principal_lookup(id.as_str())) {
             (Some(perm), Some(&p)) => self.decide(p, node, perm, now).allowed,
             _ => false,
         };
@@ -592,7 +591,7 @@ impl Engine {
             held: crate::permset::PermSet::empty(pack.permission_ids().len()),
             top_rank: None,
         };
-        let (Some(&p), Some(node)) = (self.principal_index.get(id.as_str()), self.node_of(account, resource)) else {
+        let (Some(&p), Some(node)) = (self.principal_lookup(id.as_str()), self.node_of(account, resource)) else {
             return Some(empty);
         };
         let (held, roles) = self.permissions_on(p, node, now);
@@ -812,10 +811,8 @@ impl Engine {
                     return Err(ManagementError::RequirementNeedsPrincipal { role: role.to_owned(), permission });
                 }
                 Subject::Principal(p) => {
-                    let holds = self
-                        .principal_index
-                        .get(p.as_str())
-                        .is_some_and(|&p| self.decide(p, node, required, now).allowed);
+                    let holds =
+                        self.principal_lookup(p.as_str()).is_some_and(|&p| self.decide(p, node, required, now).allowed);
                     if !holds {
                         return Err(ManagementError::GranteeLacks {
                             principal: p.clone(),
@@ -849,7 +846,7 @@ impl Engine {
             .members
             .iter()
             .find(|(_, m)| m.role == RoleRef::Pack(owner_index) && m.status == MembershipStatus::Active)
-            .map(|(&p, &m)| (self.principals[p as usize].id.clone(), m));
+            .map(|(&p, &m)| (self.principals[p as usize].id.to_string(), m));
         if let Actor::Principal(id) = actor
             && holder.as_ref().is_none_or(|(h, _)| h != id)
         {

@@ -297,6 +297,7 @@ impl Store {
                 })
                 .map_err(corrupt(format!("grant {id}")))?;
         }
+        engine.shrink_to_fit();
         engine.set_revision(self.revision().await?);
         Ok(())
     }

@@ -339,10 +339,10 @@ impl Engine {
             }
             Change::RemoveMembership { account, principal } => {
                 let a = self.account_id(&account)?;
-                let p = self.principal_index.get(principal.as_str()).copied();
+                let p = self.principal_lookup(principal.as_str()).copied();
                 let removed = p.and_then(|p| self.accounts[a as usize].members.remove(&p));
                 match (p, removed) {
-                    (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|&(x, _)| x != a),
+                    (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|(x, _)| *x != a),
                     _ => return Err(ChangeError::UnknownMember { account, principal }),
                 }
             }
@@ -351,18 +351,15 @@ impl Engine {
             }
             Change::RemoveResource { account, resource } => {
                 let a = self.account_id(&account)?;
-                let node = self.accounts[a as usize]
-                    .resources
-                    .get(resource.as_str())
-                    .copied()
-                    .ok_or(ChangeError::UnknownResource { account, resource })?;
+                let node =
+                    self.resource_node(a, &resource).ok_or(ChangeError::UnknownResource { account, resource })?;
                 self.remove_subtree(node);
             }
             Change::AddGrant { id, account, subject, resource, role, expires_at } => {
                 self.add_grant(id, &account, subject, resource.as_deref(), &role, expires_at)?
             }
             Change::RemoveGrant { id } => {
-                let slot = self.grant_index.get(id.as_str()).copied().ok_or(ChangeError::UnknownGrant(id))?;
+                let slot = self.grant_lookup(id.as_str()).copied().ok_or(ChangeError::UnknownGrant(id))?;
                 self.remove_grant(slot);
             }
             Change::AddGroup { account, group } => {
@@ -401,7 +398,7 @@ impl Engine {
             }
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(&account, &group)?;
-                let p = self.principal_index.get(principal.as_str()).copied();
+                let p = self.principal_lookup(principal.as_str()).copied();
                 match p {
                     Some(p) if self.groups[g as usize].members.remove(&p) => {
                         self.principals[p as usize].groups.retain(|&x| x != g)
@@ -459,12 +456,13 @@ impl Engine {
     }
 
     fn intern(&mut self, principal: &str) -> PrincipalId {
-        if let Some(&p) = self.principal_index.get(principal) {
+        if let Some(&p) = self.principal_lookup(principal) {
             return p;
         }
         let p = self.principals.len() as PrincipalId;
-        self.principals.push(Principal { id: principal.to_owned(), ..Principal::default() });
-        self.principal_index.insert(principal.to_owned().into(), p);
+        self.principals.push(Principal { id: principal.into(), ..Principal::default() });
+        let principals = &self.principals;
+        self.principal_index.insert(p, |id| principals[id as usize].id.as_str());
         p
     }
 
@@ -533,7 +531,8 @@ impl Engine {
             Node { name: resource.as_str().into(), account: a, ty, owner, alive: true, is_account: false },
             Some(parent_node),
         );
-        self.accounts[a as usize].resources.insert(resource.into(), node);
+        let nodes = &self.nodes;
+        self.accounts[a as usize].resources.insert(node, |id| nodes[id as usize].name.as_str());
         Ok(())
     }
 
@@ -545,7 +544,8 @@ impl Engine {
             let (account, name) = (n.account, n.name.clone());
             stack.extend(self.children.remove(&node).unwrap_or_default());
             let grants = self.node_grants.remove(&node).unwrap_or_default();
-            self.accounts[account as usize].resources.remove(name.as_str());
+            let nodes = &self.nodes;
+            self.accounts[account as usize].resources.remove(name.as_str(), |id| nodes[id as usize].name.as_str());
             for slot in grants {
                 self.remove_grant(slot);
             }
@@ -578,8 +578,9 @@ impl Engine {
             Subject::Group(g) => SubjectRef::Group(self.group_id(account, &g)?.1),
         };
         let slot = self.grants.len() as u32;
-        self.grants.push(GrantRec { id: id.clone(), subject, node, role, expires_at, alive: true });
-        self.grant_index.insert(id.into(), slot);
+        self.grants.push(GrantRec { id: id.as_str().into(), subject, node, role, expires_at, alive: true });
+        let grants = &self.grants;
+        self.grant_index.insert(slot, |s| grants[s as usize].id.as_str());
         self.node_grants.entry(node).or_default().push(slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.push((slot, node)),
@@ -589,13 +590,16 @@ impl Engine {
     }
 
     fn remove_grant(&mut self, slot: u32) {
-        let grant = &mut self.grants[slot as usize];
-        if !grant.alive {
+        if !self.grants[slot as usize].alive {
             return;
         }
+        // Out of the index first: it finds the slot by the name the grant still holds.
+        let grants = &self.grants;
+        self.grant_index.remove(grants[slot as usize].id.as_str(), |s| grants[s as usize].id.as_str());
+        let grant = &mut self.grants[slot as usize];
         grant.alive = false;
-        let (id, node, subject) = (std::mem::take(&mut grant.id), grant.node, grant.subject);
-        self.grant_index.remove(id.as_str());
+        let (node, subject) = (grant.node, grant.subject);
+        grant.id = super::Key::default();
         if let Some(on_node) = self.node_grants.get_mut(&node) {
             on_node.retain(|&s| s != slot);
             if on_node.is_empty() {
@@ -603,7 +607,7 @@ impl Engine {
             }
         }
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|&(s, _)| s != slot),
+            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|(s, _)| *s != slot),
             SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),
         }
     }

@@ -24,8 +24,7 @@ impl Engine {
             Change::RemoveMembership { account, principal } => {
                 let a = self.account_id(account)?;
                 let member = self
-                    .principal_index
-                    .get(principal.as_str())
+                    .principal_lookup(principal.as_str())
                     .is_some_and(|p| self.accounts[a as usize].members.contains_key(p));
                 if member {
                     Ok(())
@@ -38,7 +37,7 @@ impl Engine {
             }
             Change::RemoveResource { account, resource } => {
                 let a = self.account_id(account)?;
-                if self.accounts[a as usize].resources.contains_key(resource.as_str()) {
+                if self.resource_node(a, resource).is_some() {
                     Ok(())
                 } else {
                     Err(ChangeError::UnknownResource { account: account.clone(), resource: resource.clone() })
@@ -48,7 +47,7 @@ impl Engine {
                 self.resolve_new_grant(id, account, subject, resource.as_deref(), role).map(drop)
             }
             Change::RemoveGrant { id } => {
-                if self.grant_index.contains_key(id.as_str()) {
+                if self.grant_lookup(id.as_str()).is_some() {
                     Ok(())
                 } else {
                     Err(ChangeError::UnknownGrant(id.clone()))
@@ -70,8 +69,7 @@ impl Engine {
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(account, group)?;
                 let member = self
-                    .principal_index
-                    .get(principal.as_str())
+                    .principal_lookup(principal.as_str())
                     .is_some_and(|p| self.groups[g as usize].members.contains(p));
                 if member {
                     Ok(())
@@ -157,7 +155,7 @@ impl Engine {
             .resource_type(ty_name)
             .filter(|&t| !pack.types()[usize::from(t)].account)
             .ok_or_else(|| ChangeError::UnknownResourceType { pack: pack.id().to_owned(), ty: ty_name.to_owned() })?;
-        if self.accounts[a as usize].resources.contains_key(resource) {
+        if self.resource_node(a, resource).is_some() {
             return Err(ChangeError::ResourceExists { account: account.to_owned(), resource: resource.to_owned() });
         }
         let parent_node = self.node_of(a, parent).ok_or_else(|| ChangeError::UnknownResource {
@@ -194,7 +192,7 @@ impl Engine {
         role: &str,
     ) -> Result<(u32, NodeId, RoleRef)> {
         check_id("grant", id)?;
-        if self.grant_index.contains_key(id) {
+        if self.grant_lookup(id).is_some() {
             return Err(ChangeError::GrantExists(id.to_owned()));
         }
         let a = self.account_id(account)?;

@@ -4,12 +4,14 @@
 
 mod apply;
 mod check;
+mod name_index;
 mod query;
 mod views;
 
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use smallvec::SmallVec;
 
 use crate::pack::{CompiledRole, Pack, TypeIdx};
 
@@ -79,7 +81,8 @@ pub(crate) struct Account {
     pub(crate) parent: Option<AccountId>,
     pub(crate) node: NodeId,
     pub(crate) children: Vec<AccountId>,
-    pub(crate) resources: FxHashMap<Key, NodeId>,
+    /// The account's resource nodes by name.
+    pub(crate) resources: name_index::NameIndex,
     pub(crate) members: FxHashMap<PrincipalId, Membership>,
     pub(crate) groups: FxHashMap<Key, GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
@@ -88,13 +91,13 @@ pub(crate) struct Account {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Principal {
-    pub(crate) id: String,
+    pub(crate) id: Key,
     /// The principal's memberships, a copy of the accounts' own entries kept beside the
     /// principal so a check reads them without probing each account's member map.
-    pub(crate) accounts: Vec<(AccountId, Membership)>,
+    pub(crate) accounts: SmallVec<[(AccountId, Membership); 1]>,
     /// Direct grants with the node each is on, so a check skips grants off the chain
     /// without loading them.
-    pub(crate) grants: Vec<(GrantSlot, NodeId)>,
+    pub(crate) grants: SmallVec<[(GrantSlot, NodeId); 2]>,
     pub(crate) groups: Vec<GroupId>,
 }
 
@@ -127,7 +130,7 @@ pub(crate) enum SubjectRef {
 
 #[derive(Clone, Debug)]
 pub(crate) struct GrantRec {
-    pub(crate) id: String,
+    pub(crate) id: Key,
     pub(crate) subject: SubjectRef,
     pub(crate) node: NodeId,
     pub(crate) role: RoleRef,
@@ -156,10 +159,10 @@ pub struct Engine {
     /// Grants on the nodes that have any.
     pub(crate) node_grants: FxHashMap<NodeId, Vec<GrantSlot>>,
     pub(crate) principals: Vec<Principal>,
-    pub(crate) principal_index: FxHashMap<Key, PrincipalId>,
+    pub(crate) principal_index: name_index::NameIndex,
     pub(crate) groups: Vec<Group>,
     pub(crate) grants: Vec<GrantRec>,
-    pub(crate) grant_index: FxHashMap<Key, GrantSlot>,
+    pub(crate) grant_index: name_index::NameIndex,
     pub(crate) revision: u64,
 }
 
@@ -187,6 +190,20 @@ impl Engine {
             engine.packs.push(pack);
         }
         engine
+    }
+
+    /// Gives back the spare capacity the tables grew while a snapshot was built (one
+    /// call after loading; later changes grow them again as needed).
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.links.shrink_to_fit();
+        self.principals.shrink_to_fit();
+        self.grants.shrink_to_fit();
+        self.accounts.shrink_to_fit();
+        self.groups.shrink_to_fit();
+        self.children.shrink_to_fit();
+        self.node_grants.shrink_to_fit();
+        self.account_index.shrink_to_fit();
     }
 
     /// The revision of the last applied change.
@@ -238,7 +255,7 @@ impl Engine {
     /// One membership (any status) of a principal in an account.
     pub fn membership(&self, account: &str, principal: &str) -> Option<MembershipView> {
         let &a = self.account_index.get(account)?;
-        let &p = self.principal_index.get(principal)?;
+        let &p = self.principal_lookup(principal)?;
         let membership = self.accounts[a as usize].members.get(&p)?;
         Some(self.membership_view(a, p, membership))
     }
@@ -269,7 +286,7 @@ impl Engine {
         membership: &Membership,
     ) -> MembershipView {
         MembershipView {
-            principal: self.principals[principal as usize].id.clone(),
+            principal: self.principals[principal as usize].id.to_string(),
             role: self.role(account, membership.role).id.clone(),
             external: membership.external,
             status: membership.status,
@@ -310,8 +327,25 @@ impl Engine {
         let acc = &self.accounts[account as usize];
         match resource {
             None | Some(crate::ids::ACCOUNT_RESOURCE) => Some(acc.node),
-            Some(name) => acc.resources.get(name).copied(),
+            Some(name) => self.resource_node(account, name),
         }
+    }
+
+    /// A principal by id.
+    #[inline]
+    pub(crate) fn principal_lookup(&self, id: &str) -> Option<&PrincipalId> {
+        self.principal_index.get(id, |p| self.principals[p as usize].id.as_str())
+    }
+
+    /// A grant's slot by id (live grants only: removed ones leave the index).
+    pub(crate) fn grant_lookup(&self, id: &str) -> Option<&GrantSlot> {
+        self.grant_index.get(id, |slot| self.grants[slot as usize].id.as_str())
+    }
+
+    /// A resource of the account by name.
+    #[inline]
+    pub(crate) fn resource_node(&self, account: AccountId, name: &str) -> Option<NodeId> {
+        self.accounts[account as usize].resources.get(name, |id| self.nodes[id as usize].name.as_str()).copied()
     }
 
     /// Fills `chain` with `node` and its ancestors (through parent accounts); returns the length.

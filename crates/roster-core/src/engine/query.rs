@@ -94,7 +94,7 @@ impl Engine {
         now: i64,
     ) -> Result<Decision, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
-        Ok(match self.principal_index.get(principal) {
+        Ok(match self.principal_lookup(principal) {
             Some(&p) => self.decide(p, node, perm, now),
             None => Decision::DENIED,
         })
@@ -237,7 +237,7 @@ impl Engine {
         now: i64,
     ) -> Result<EffectivePermissions, QueryError> {
         let (a, node, _) = self.resolve(account, None, resource)?;
-        let Some(&p) = self.principal_index.get(principal) else {
+        let Some(&p) = self.principal_lookup(principal) else {
             return Ok(EffectivePermissions { permissions: Vec::new(), roles: Vec::new() });
         };
         let (held, roles) = self.permissions_on(p, node, now);
@@ -263,7 +263,7 @@ impl Engine {
         let t = pack
             .resource_type(ty)
             .ok_or_else(|| QueryError::UnknownResourceType { pack: pack.id().to_owned(), ty: ty.to_owned() })?;
-        let Some(&p) = self.principal_index.get(principal) else { return Ok(Vec::new()) };
+        let Some(&p) = self.principal_lookup(principal) else { return Ok(Vec::new()) };
         let acc = &self.accounts[a as usize];
         let candidates: Vec<(NodeId, &str)> = if pack.types()[usize::from(t)].account {
             let mut nodes = Vec::new();
@@ -275,7 +275,7 @@ impl Engine {
             }
             nodes
         } else {
-            acc.resources.iter().map(|(name, &n)| (n, name.as_str())).collect()
+            acc.resources.ids().map(|n| (n, self.nodes[n as usize].name.as_str())).collect()
         };
         let mut found: Vec<String> = candidates
             .into_iter()
@@ -314,7 +314,7 @@ impl Engine {
         let mut found: Vec<String> = candidates
             .into_iter()
             .filter(|&p| self.decide(p, node, perm, now).allowed)
-            .map(|p| self.principals[p as usize].id.clone())
+            .map(|p| self.principals[p as usize].id.to_string())
             .collect();
         found.sort();
         Ok(found)
@@ -331,7 +331,7 @@ impl Engine {
     ) -> Result<Explanation, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
         let target = self.node_name(node).to_owned();
-        let Some(&p) = self.principal_index.get(principal) else {
+        let Some(&p) = self.principal_lookup(principal) else {
             return Ok(Explanation {
                 allowed: false,
                 granted_by: None,
@@ -407,7 +407,7 @@ impl Engine {
                     SubjectRef::Group(g) => format!("group:{}", self.groups[g as usize].name),
                 };
                 Via::Grant {
-                    grant: grant.id.clone(),
+                    grant: grant.id.to_string(),
                     account: self.accounts[node.account as usize].id.clone(),
                     resource: self.node_name(grant.node).to_owned(),
                     subject,

@@ -66,7 +66,7 @@ impl Engine {
             .iter()
             .filter(|g| g.alive && self.nodes[g.node as usize].account == a)
             .map(|g| GrantView {
-                id: g.id.clone(),
+                id: g.id.to_string(),
                 subject: match g.subject {
                     SubjectRef::Principal(p) => format!("principal:{}", self.principals[p as usize].id),
                     SubjectRef::Group(x) => format!("group:{}", self.groups[x as usize].name),
@@ -83,7 +83,7 @@ impl Engine {
 
     /// The account a grant belongs to.
     pub fn grant_account(&self, id: &str) -> Option<&str> {
-        let &slot = self.grant_index.get(id)?;
+        let &slot = self.grant_lookup(id)?;
         let node = &self.nodes[self.grants[slot as usize].node as usize];
         Some(&self.accounts[node.account as usize].id)
     }
@@ -91,7 +91,7 @@ impl Engine {
     /// One resource of an account.
     pub fn resource(&self, account: &str, resource: &str) -> Option<ResourceView> {
         let &a = self.account_index.get(account)?;
-        let &node = self.accounts[a as usize].resources.get(resource)?;
+        let node = self.resource_node(a, resource)?;
         let n = &self.nodes[node as usize];
         let mut children: Vec<String> =
             self.children.get(&node).into_iter().flatten().map(|&c| self.nodes[c as usize].name.to_string()).collect();
@@ -99,7 +99,7 @@ impl Engine {
         Some(ResourceView {
             resource: n.name.to_string(),
             parent: self.parent_of(node).map(|p| self.node_name(p).to_owned()).unwrap_or_default(),
-            owner: n.owner.map(|p| self.principals[p as usize].id.clone()),
+            owner: n.owner.map(|p| self.principals[p as usize].id.to_string()),
             children,
         })
     }
@@ -111,8 +111,11 @@ impl Engine {
             .groups
             .iter()
             .map(|(name, &g)| {
-                let mut members: Vec<String> =
-                    self.groups[g as usize].members.iter().map(|&p| self.principals[p as usize].id.clone()).collect();
+                let mut members: Vec<String> = self.groups[g as usize]
+                    .members
+                    .iter()
+                    .map(|&p| self.principals[p as usize].id.to_string())
+                    .collect();
                 members.sort();
                 GroupView { id: name.to_string(), members }
             })
@@ -152,7 +155,7 @@ impl Engine {
 
     /// Every membership of a principal, by account id.
     pub fn principal_memberships(&self, principal: &str) -> Vec<(String, super::MembershipView)> {
-        let Some(&p) = self.principal_index.get(principal) else { return Vec::new() };
+        let Some(&p) = self.principal_lookup(principal) else { return Vec::new() };
         let mut views: Vec<(String, super::MembershipView)> = self.principals[p as usize]
             .accounts
             .iter()
@@ -165,7 +168,7 @@ impl Engine {
     /// Whether `principal` holds anything in `account`: a live membership there or in an
     /// ancestor account, or a live grant on something in it.
     pub fn reaches_account(&self, account: &str, principal: &str, now: i64) -> bool {
-        let (Some(&a), Some(&p)) = (self.account_index.get(account), self.principal_index.get(principal)) else {
+        let (Some(&a), Some(&p)) = (self.account_index.get(account), self.principal_lookup(principal)) else {
             return false;
         };
         let mut current = Some(a);
