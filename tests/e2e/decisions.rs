@@ -210,3 +210,14 @@ fn bad_input_is_refused_clearly_and_changes_nothing() {
     assert_eq!(w.engine.revision(), revision, "nothing was written");
     assert_eq!(w.role_of("s1", "zed"), None);
 }
+
+#[test]
+fn lookup_subjects_counts_grants_on_the_resources_above() {
+    let mut w = world();
+    w.grant("g-client", "s1", "principal:pat", Some("studio:a"), "studio_client");
+    let who = w.engine.lookup_subjects("s1", "pickaxe.view", Some("pickaxe:theirs"), NOW).expect("subjects");
+    assert!(who.contains(&"pat".to_owned()), "a studio grant reaches the pickaxes in it: {who:?}");
+    for subject in &who {
+        assert!(w.can("s1", subject, "pickaxe.view", Some("pickaxe:theirs")), "{subject} listed but denied");
+    }
+}

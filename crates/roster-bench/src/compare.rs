@@ -8,6 +8,7 @@ use anyhow::{Result, bail};
 use roster_core::{Engine, Pack};
 
 use crate::generate::{Dataset, NOW, Question, RECORDS_PER_ACCOUNT};
+use crate::marginal::{self, Marginal};
 use crate::peers::{self, Peer, casbin::Casbin, cedar::Cedar};
 use crate::timing::{self, Latency};
 use crate::{Args, allocated};
@@ -35,6 +36,8 @@ pub(crate) struct Comparison {
     pub(crate) clock_overhead_ns: f64,
     pub(crate) roster: EngineFigures,
     pub(crate) peers: Vec<EngineFigures>,
+    /// Roster's bytes per membership and per grant added.
+    pub(crate) marginal: Marginal,
 }
 
 /// Builds Roster's engine from the dataset: (engine, seconds, heap bytes).
@@ -143,7 +146,11 @@ pub(crate) fn run(pack: &Arc<Pack>, plan: &Plan) -> Result<Comparison> {
     }
     eprintln!("  timing roster…");
     let roster_latency = timing::measure(&questions[..plan.checks], overhead, |q| roster_check(&engine, q))?;
+    drop(engine);
+    eprintln!("  measuring the cost of one more membership or grant…");
+    let marginal = marginal::measure(pack, &dataset)?;
     Ok(Comparison {
+        marginal,
         accounts,
         resources,
         memberships,
@@ -186,8 +193,16 @@ impl Comparison {
         }
         println!("clock    {:.0} ns per timed pair, taken off every per-check figure", self.clock_overhead_ns);
         println!(
+            "memory   roster: {:.0} bytes per membership added (its principal included), {:.0} per grant added; \
+             {:.0} per membership or grant with the {} resources counted in",
+            self.marginal.per_membership,
+            self.marginal.per_grant,
+            self.bytes_per_record(&self.roster),
+            self.resources
+        );
+        println!(
             "{:<13} {:>8} {:>10} {:>10} {:>11} {:>10} {:>12} {:>9} {:>8}",
-            "engine", "checks", "p50 ns", "p99 ns", "checks/s", "allowed", "bytes/grant", "build s", "p50 ×"
+            "engine", "checks", "p50 ns", "p99 ns", "checks/s", "allowed", "heap/(m+g)", "build s", "p50 ×"
         );
         for figures in std::iter::once(&self.roster).chain(&self.peers) {
             let l = &figures.latency;
@@ -214,7 +229,7 @@ impl Comparison {
             self.roster.latency.p50_ns,
             ratio("casbin-rs"),
             ratio("cedar-policy"),
-            self.bytes_per_record(&self.roster)
+            self.marginal.per_grant
         )
     }
 }

@@ -8,6 +8,7 @@
 mod compare;
 mod generate;
 mod http;
+mod marginal;
 mod peers;
 mod report;
 mod snapshot;

@@ -390,7 +390,7 @@ impl Engine {
                     principal,
                     role.as_deref(),
                     current.external,
-                    current.expires_at,
+                    current.expires_at(),
                     now,
                 )?;
                 if let Change::PutMembership { status, .. } = &mut joined {
@@ -529,13 +529,12 @@ impl Engine {
     }
 
     fn member(&self, account: u32, principal: &str) -> Result<crate::engine::Membership> {
-        self.principal_lookup(principal)
-            .and_then(|p| self.accounts[account as usize].members.get(p))
-            .copied()
-            .ok_or_else(|| ManagementError::NotAMember {
+        self.principal_lookup(principal).and_then(|&p| self.membership_of(p, account)).copied().ok_or_else(|| {
+            ManagementError::NotAMember {
                 account: self.accounts[account as usize].id.clone(),
                 principal: principal.to_owned(),
-            })
+            }
+        })
     }
 
     fn put(&self, account: u32, principal: &str, m: crate::engine::Membership, status: MembershipStatus) -> Change {
@@ -545,7 +544,7 @@ impl Engine {
             role: self.role(account, m.role).id.clone(),
             external: m.external,
             status,
-            expires_at: m.expires_at,
+            expires_at: m.expires_at(),
         }
     }
 
@@ -782,7 +781,7 @@ impl Engine {
             role: role.to_owned(),
             external: current.external,
             status: MembershipStatus::Active,
-            expires_at: current.expires_at,
+            expires_at: current.expires_at(),
         }])
     }
 
@@ -842,11 +841,10 @@ impl Engine {
         if !owner_role.transferable {
             return Err(ManagementError::NotTransferable { role: owner_role.id.clone() });
         }
-        let holder = self.accounts[a as usize]
-            .members
-            .iter()
+        let holder = self
+            .account_members(a)
             .find(|(_, m)| m.role == RoleRef::Pack(owner_index) && m.status == MembershipStatus::Active)
-            .map(|(&p, &m)| (self.principals[p as usize].id.to_string(), m));
+            .map(|(p, &m)| (self.principals[p as usize].id.to_string(), m));
         if let Actor::Principal(id) = actor
             && holder.as_ref().is_none_or(|(h, _)| h != id)
         {
@@ -858,7 +856,7 @@ impl Engine {
             role: owner_role.id.clone(),
             reason,
         };
-        if target.status != MembershipStatus::Active || target.expires_at.is_some_and(|at| at <= now) {
+        if target.status != MembershipStatus::Active || target.expires_at().is_some_and(|at| at <= now) {
             return Err(ineligible("they are not an active member"));
         }
         if target.external {
@@ -886,7 +884,7 @@ impl Engine {
                     role: pack.roles()[usize::from(next)].id.clone(),
                     external: false,
                     status: MembershipStatus::Active,
-                    expires_at: membership.expires_at,
+                    expires_at: membership.expires_at(),
                 },
             );
         }

@@ -329,8 +329,8 @@ impl Engine {
                 check_id("principal", &principal)?;
                 let role = self.grantable_role(a, &role, self.accounts[a as usize].node)?;
                 let p = self.intern(&principal);
-                let membership = Membership { role, external, status, expires_at };
-                self.accounts[a as usize].members.insert(p, membership);
+                let membership = Membership::new(role, external, status, expires_at);
+                self.accounts[a as usize].members.insert(p);
                 let accounts = &mut self.principals[p as usize].accounts;
                 match accounts.iter_mut().find(|(x, _)| *x == a) {
                     Some((_, held)) => *held = membership,
@@ -340,9 +340,9 @@ impl Engine {
             Change::RemoveMembership { account, principal } => {
                 let a = self.account_id(&account)?;
                 let p = self.principal_lookup(principal.as_str()).copied();
-                let removed = p.and_then(|p| self.accounts[a as usize].members.remove(&p));
+                let removed = p.is_some_and(|p| self.accounts[a as usize].members.remove(&p));
                 match (p, removed) {
-                    (Some(p), Some(_)) => self.principals[p as usize].accounts.retain(|(x, _)| *x != a),
+                    (Some(p), true) => self.principals[p as usize].accounts.retain(|(x, _)| *x != a),
                     _ => return Err(ChangeError::UnknownMember { account, principal }),
                 }
             }
@@ -383,7 +383,7 @@ impl Engine {
                     self.remove_grant(slot);
                 }
                 for p in std::mem::take(&mut self.groups[g as usize].members) {
-                    self.principals[p as usize].groups.retain(|&x| x != g);
+                    self.leave_group(p, g);
                 }
                 self.groups[g as usize].alive = false;
                 self.accounts[a as usize].groups.remove(group.as_str());
@@ -393,16 +393,15 @@ impl Engine {
                 check_id("principal", &principal)?;
                 let p = self.intern(&principal);
                 if self.groups[g as usize].members.insert(p) {
-                    self.principals[p as usize].groups.push(g);
+                    self.principal_groups.entry(p).or_default().push(g);
+                    self.principals[p as usize].in_groups = true;
                 }
             }
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(&account, &group)?;
                 let p = self.principal_lookup(principal.as_str()).copied();
                 match p {
-                    Some(p) if self.groups[g as usize].members.remove(&p) => {
-                        self.principals[p as usize].groups.retain(|&x| x != g)
-                    }
+                    Some(p) if self.groups[g as usize].members.remove(&p) => self.leave_group(p, g),
                     _ => {
                         return Err(ChangeError::UnknownMember {
                             account: format!("{account}/group:{group}"),
@@ -428,7 +427,7 @@ impl Engine {
                     return Err(ChangeError::UnknownRole { account, role });
                 };
                 let held = RoleRef::Custom(index);
-                let in_members = self.accounts[a as usize].members.values().any(|m| m.role == held);
+                let in_members = self.account_members(a).any(|(_, m)| m.role == held);
                 let in_grants =
                     self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
                 if in_members || in_grants {
@@ -453,6 +452,16 @@ impl Engine {
             .copied()
             .ok_or_else(|| ChangeError::UnknownGroup { account: account.to_owned(), group: group.to_owned() })?;
         Ok((a, g))
+    }
+
+    fn leave_group(&mut self, p: PrincipalId, g: super::GroupId) {
+        if let Some(groups) = self.principal_groups.get_mut(&p) {
+            groups.retain(|x| *x != g);
+            if groups.is_empty() {
+                self.principal_groups.remove(&p);
+                self.principals[p as usize].in_groups = false;
+            }
+        }
     }
 
     fn intern(&mut self, principal: &str) -> PrincipalId {
@@ -480,13 +489,11 @@ impl Engine {
         Ok(role_ref)
     }
 
-    fn push_node(&mut self, node: Node, parent: Option<NodeId>) -> NodeId {
+    fn push_node(&mut self, node: Node) -> NodeId {
         let id = self.nodes.len() as NodeId;
-        if let Some(parent) = parent {
-            self.children.entry(parent).or_default().push(id);
+        if node.parent != super::NO_NODE {
+            self.children.entry(node.parent).or_default().push(id);
         }
-        let account_here = if node.is_account { node.account } else { super::NO_NODE };
-        self.links.push(super::NodeLink { parent: parent.unwrap_or(super::NO_NODE), account_here });
         self.nodes.push(node);
         id
     }
@@ -495,10 +502,15 @@ impl Engine {
         let (pack_index, parent_account, ty) = self.resolve_new_account(&id, pack, parent)?;
         let a = self.accounts.len() as u32;
         let parent_node = parent_account.map(|pa| self.accounts[pa as usize].node);
-        let node = self.push_node(
-            Node { name: id.as_str().into(), account: a, ty, owner: None, alive: true, is_account: true },
-            parent_node,
-        );
+        let node = self.push_node(Node {
+            name: id.as_str().into(),
+            parent: parent_node.unwrap_or(super::NO_NODE),
+            account: a,
+            ty,
+            owner: None,
+            alive: true,
+            is_account: true,
+        });
         if let Some(pa) = parent_account {
             self.accounts[pa as usize].children.push(a);
         }
@@ -513,6 +525,7 @@ impl Engine {
             groups: Default::default(),
             custom_roles: Vec::new(),
             custom_index: Default::default(),
+            grants: Vec::new(),
         });
         self.account_index.insert(id.into(), a);
         Ok(())
@@ -527,10 +540,15 @@ impl Engine {
     ) -> Result<()> {
         let (a, ty, parent_node) = self.resolve_new_resource(account, &resource, parent, owner)?;
         let owner = owner.map(|o| self.intern(o));
-        let node = self.push_node(
-            Node { name: resource.as_str().into(), account: a, ty, owner, alive: true, is_account: false },
-            Some(parent_node),
-        );
+        let node = self.push_node(Node {
+            name: resource.as_str().into(),
+            parent: parent_node,
+            account: a,
+            ty,
+            owner,
+            alive: true,
+            is_account: false,
+        });
         let nodes = &self.nodes;
         self.accounts[a as usize].resources.insert(node, |id| nodes[id as usize].name.as_str());
         Ok(())
@@ -538,17 +556,25 @@ impl Engine {
 
     fn remove_subtree(&mut self, root: NodeId) {
         let mut stack = vec![root];
+        let mut removed = rustc_hash::FxHashSet::default();
+        let account = self.nodes[root as usize].account;
         while let Some(node) = stack.pop() {
             let n = &mut self.nodes[node as usize];
             n.alive = false;
-            let (account, name) = (n.account, n.name.clone());
+            let name = n.name.clone();
             stack.extend(self.children.remove(&node).unwrap_or_default());
-            let grants = self.node_grants.remove(&node).unwrap_or_default();
             let nodes = &self.nodes;
             self.accounts[account as usize].resources.remove(name.as_str(), |id| nodes[id as usize].name.as_str());
-            for slot in grants {
-                self.remove_grant(slot);
-            }
+            removed.insert(node);
+        }
+        let doomed: Vec<super::GrantSlot> = self.accounts[account as usize]
+            .grants
+            .iter()
+            .copied()
+            .filter(|&slot| removed.contains(&self.grants[slot as usize].node))
+            .collect();
+        for slot in doomed {
+            self.remove_grant(slot);
         }
         if let Some(parent) = self.parent_of(root)
             && let Some(siblings) = self.children.get_mut(&parent)
@@ -578,10 +604,11 @@ impl Engine {
             Subject::Group(g) => SubjectRef::Group(self.group_id(account, &g)?.1),
         };
         let slot = self.grants.len() as u32;
-        self.grants.push(GrantRec { id: id.as_str().into(), subject, node, role, expires_at, alive: true });
+        self.grants.push(GrantRec::new(&id, subject, node, role, expires_at));
         let grants = &self.grants;
         self.grant_index.insert(slot, |s| grants[s as usize].id.as_str());
-        self.node_grants.entry(node).or_default().push(slot);
+        let account = self.nodes[node as usize].account;
+        self.accounts[account as usize].grants.push(slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.push((slot, node)),
             SubjectRef::Group(g) => self.groups[g as usize].grants.push(slot),
@@ -600,12 +627,8 @@ impl Engine {
         grant.alive = false;
         let (node, subject) = (grant.node, grant.subject);
         grant.id = super::Key::default();
-        if let Some(on_node) = self.node_grants.get_mut(&node) {
-            on_node.retain(|&s| s != slot);
-            if on_node.is_empty() {
-                self.node_grants.remove(&node);
-            }
-        }
+        let account = self.nodes[node as usize].account;
+        self.accounts[account as usize].grants.retain(|&s| s != slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|(s, _)| *s != slot),
             SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),

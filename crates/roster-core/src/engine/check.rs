@@ -25,7 +25,7 @@ impl Engine {
                 let a = self.account_id(account)?;
                 let member = self
                     .principal_lookup(principal.as_str())
-                    .is_some_and(|p| self.accounts[a as usize].members.contains_key(p));
+                    .is_some_and(|p| self.accounts[a as usize].members.contains(p));
                 if member {
                     Ok(())
                 } else {
@@ -90,7 +90,7 @@ impl Engine {
                     return Err(ChangeError::UnknownRole { account: account.clone(), role: role.clone() });
                 };
                 let held = RoleRef::Custom(index);
-                let in_members = self.accounts[a as usize].members.values().any(|m| m.role == held);
+                let in_members = self.account_members(a).any(|(_, m)| m.role == held);
                 let in_grants =
                     self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
                 if in_members || in_grants { Err(ChangeError::RoleInUse(role.clone())) } else { Ok(()) }

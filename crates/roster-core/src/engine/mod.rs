@@ -47,11 +47,14 @@ pub enum RoleRef {
     Custom(u16),
 }
 
-/// A resource or an account's own node. Its parent lives in [`Engine::links`]; its
-/// children and grants in side maps, since most nodes (leaves) have neither.
+/// A resource or an account's own node, 48 bytes: its name (inline), its parent (read
+/// on the same cache line as the name a lookup just compared), its account. Children
+/// live in a side map (most nodes are leaves), grants in the account's list.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
     pub(crate) name: Key,
+    /// The parent node, or [`NO_NODE`].
+    pub(crate) parent: NodeId,
     pub(crate) account: AccountId,
     pub(crate) ty: TypeIdx,
     pub(crate) owner: Option<PrincipalId>,
@@ -60,17 +63,32 @@ pub(crate) struct Node {
     pub(crate) is_account: bool,
 }
 
+/// A membership, 16 bytes: it is stored once per member, inline in the principal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Membership {
     pub(crate) role: RoleRef,
     pub(crate) external: bool,
     pub(crate) status: MembershipStatus,
-    pub(crate) expires_at: Option<i64>,
+    /// Unix seconds when it lapses; [`NEVER`] for no end.
+    lapses_at: i64,
 }
 
+/// "No end" for [`Membership`]'s lapse time.
+const NEVER: i64 = i64::MAX;
+
 impl Membership {
+    pub(crate) fn new(role: RoleRef, external: bool, status: MembershipStatus, expires_at: Option<i64>) -> Self {
+        Membership { role, external, status, lapses_at: expires_at.unwrap_or(NEVER) }
+    }
+
+    /// When it lapses, if ever.
+    pub(crate) fn expires_at(&self) -> Option<i64> {
+        Some(self.lapses_at).filter(|&at| at != NEVER)
+    }
+
+    #[inline]
     pub(crate) fn is_live(&self, now: i64) -> bool {
-        self.status == MembershipStatus::Active && self.expires_at.is_none_or(|at| at > now)
+        self.status == MembershipStatus::Active && self.lapses_at > now
     }
 }
 
@@ -83,10 +101,14 @@ pub(crate) struct Account {
     pub(crate) children: Vec<AccountId>,
     /// The account's resource nodes by name.
     pub(crate) resources: name_index::NameIndex,
-    pub(crate) members: FxHashMap<PrincipalId, Membership>,
+    /// Principals with a membership (any status); the membership itself sits on the
+    /// principal ([`Principal::accounts`]).
+    pub(crate) members: FxHashSet<PrincipalId>,
     pub(crate) groups: FxHashMap<Key, GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
     pub(crate) custom_index: FxHashMap<Key, u16>,
+    /// Live grants on the account's node and resources.
+    pub(crate) grants: Vec<GrantSlot>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -98,20 +120,11 @@ pub(crate) struct Principal {
     /// Direct grants with the node each is on, so a check skips grants off the chain
     /// without loading them.
     pub(crate) grants: SmallVec<[(GrantSlot, NodeId); 2]>,
-    pub(crate) groups: Vec<GroupId>,
+    /// Whether [`Engine::principal_groups`] has an entry (most principals are in no group).
+    pub(crate) in_groups: bool,
 }
 
-/// The parts of a node a check walks, packed densely (8 bytes a node) so walking a
-/// resource's ancestors stays in cache however many nodes there are.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct NodeLink {
-    /// The parent node, or [`NO_NODE`].
-    pub(crate) parent: NodeId,
-    /// For an account's own node, the account; else [`NO_NODE`].
-    pub(crate) account_here: AccountId,
-}
-
-/// "None" in [`NodeLink`]'s fields.
+/// "No node" in [`Node::parent`].
 pub(crate) const NO_NODE: u32 = u32::MAX;
 
 #[derive(Clone, Debug)]
@@ -134,13 +147,24 @@ pub(crate) struct GrantRec {
     pub(crate) subject: SubjectRef,
     pub(crate) node: NodeId,
     pub(crate) role: RoleRef,
-    pub(crate) expires_at: Option<i64>,
+    /// Unix seconds when it lapses; [`NEVER`] for no end.
+    lapses_at: i64,
     pub(crate) alive: bool,
 }
 
 impl GrantRec {
+    pub(crate) fn new(id: &str, subject: SubjectRef, node: NodeId, role: RoleRef, expires_at: Option<i64>) -> Self {
+        GrantRec { id: id.into(), subject, node, role, lapses_at: expires_at.unwrap_or(NEVER), alive: true }
+    }
+
+    /// When it lapses, if ever.
+    pub(crate) fn expires_at(&self) -> Option<i64> {
+        Some(self.lapses_at).filter(|&at| at != NEVER)
+    }
+
+    #[inline]
     pub(crate) fn is_live(&self, now: i64) -> bool {
-        self.alive && self.expires_at.is_none_or(|at| at > now)
+        self.alive && self.lapses_at > now
     }
 }
 
@@ -152,12 +176,10 @@ pub struct Engine {
     pub(crate) accounts: Vec<Account>,
     pub(crate) account_index: FxHashMap<Key, AccountId>,
     pub(crate) nodes: Vec<Node>,
-    /// `nodes[i]`'s parent and account, densely (see [`NodeLink`]).
-    pub(crate) links: Vec<NodeLink>,
+    /// The groups of the principals that are in any.
+    pub(crate) principal_groups: FxHashMap<PrincipalId, SmallVec<[GroupId; 2]>>,
     /// Children of the nodes that have any.
     pub(crate) children: FxHashMap<NodeId, Vec<NodeId>>,
-    /// Grants on the nodes that have any.
-    pub(crate) node_grants: FxHashMap<NodeId, Vec<GrantSlot>>,
     pub(crate) principals: Vec<Principal>,
     pub(crate) principal_index: name_index::NameIndex,
     pub(crate) groups: Vec<Group>,
@@ -196,13 +218,12 @@ impl Engine {
     /// call after loading; later changes grow them again as needed).
     pub fn shrink_to_fit(&mut self) {
         self.nodes.shrink_to_fit();
-        self.links.shrink_to_fit();
         self.principals.shrink_to_fit();
         self.grants.shrink_to_fit();
         self.accounts.shrink_to_fit();
         self.groups.shrink_to_fit();
         self.children.shrink_to_fit();
-        self.node_grants.shrink_to_fit();
+        self.principal_groups.shrink_to_fit();
         self.account_index.shrink_to_fit();
     }
 
@@ -256,21 +277,25 @@ impl Engine {
     pub fn membership(&self, account: &str, principal: &str) -> Option<MembershipView> {
         let &a = self.account_index.get(account)?;
         let &p = self.principal_lookup(principal)?;
-        let membership = self.accounts[a as usize].members.get(&p)?;
+        let membership = self.membership_of(p, a)?;
         Some(self.membership_view(a, p, membership))
     }
 
     /// Every membership of an account with the given status, sorted by principal id.
     pub fn memberships(&self, account: &str, status: MembershipStatus) -> Vec<MembershipView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<MembershipView> = self.accounts[a as usize]
-            .members
-            .iter()
+        let mut views: Vec<MembershipView> = self
+            .account_members(a)
             .filter(|(_, m)| m.status == status)
-            .map(|(&p, m)| self.membership_view(a, p, m))
+            .map(|(p, m)| self.membership_view(a, p, m))
             .collect();
         views.sort_by(|x, y| x.principal.cmp(&y.principal));
         views
+    }
+
+    /// Every member of an account with their membership.
+    pub(crate) fn account_members(&self, account: AccountId) -> impl Iterator<Item = (PrincipalId, &Membership)> + '_ {
+        self.accounts[account as usize].members.iter().filter_map(move |&p| Some((p, self.membership_of(p, account)?)))
     }
 
     /// The principal's membership in an account, from the principal's side.
@@ -290,7 +315,7 @@ impl Engine {
             role: self.role(account, membership.role).id.clone(),
             external: membership.external,
             status: membership.status,
-            expires_at: membership.expires_at,
+            expires_at: membership.expires_at(),
         }
     }
 
@@ -356,14 +381,29 @@ impl Engine {
         while current != NO_NODE && len < MAX_DEPTH {
             chain[len] = current;
             len += 1;
-            current = self.links[current as usize].parent;
+            current = self.nodes[current as usize].parent;
         }
         len
     }
 
+    /// Live grants on exactly `node`.
+    pub(crate) fn grants_on(&self, node: NodeId) -> impl Iterator<Item = GrantSlot> + '_ {
+        let account = &self.accounts[self.nodes[node as usize].account as usize];
+        account.grants.iter().copied().filter(move |&slot| self.grants[slot as usize].node == node)
+    }
+
+    /// The groups a principal is in.
+    #[inline]
+    pub(crate) fn groups_of(&self, p: PrincipalId) -> &[GroupId] {
+        if !self.principals[p as usize].in_groups {
+            return &[];
+        }
+        self.principal_groups.get(&p).map_or(&[], |groups| groups.as_slice())
+    }
+
     /// A node's parent, if it has one.
     pub(crate) fn parent_of(&self, node: NodeId) -> Option<NodeId> {
-        Some(self.links[node as usize].parent).filter(|&p| p != NO_NODE)
+        Some(self.nodes[node as usize].parent).filter(|&p| p != NO_NODE)
     }
 
     /// The display name of a node: `"account"` for accounts, else `"type:id"`.

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use super::{Engine, MAX_DEPTH, NO_NODE, NodeId, PrincipalId, RoleRef, SubjectRef};
+use super::{Engine, MAX_DEPTH, NodeId, PrincipalId, RoleRef, SubjectRef};
 use crate::decision::{Basis, Decision, Explanation, RoleUse, Source, Via};
 use crate::manifest::Condition;
 use crate::pack::{Holding, PermIdx};
@@ -112,10 +112,11 @@ impl Engine {
         let principal = &self.principals[p as usize];
         if !principal.accounts.is_empty() {
             for &node in chain {
-                let account = self.links[node as usize].account_here;
-                if account == NO_NODE {
+                let n = &self.nodes[node as usize];
+                if !n.is_account {
                     continue;
                 }
+                let account = n.account;
                 if let Some(m) = self.membership_of(p, account)
                     && m.is_live(now)
                     && !m.external
@@ -126,8 +127,8 @@ impl Engine {
             }
         }
         let direct = principal.grants.iter().filter(|(_, node)| chain.contains(node)).map(|&(slot, _)| slot);
-        let group_grants = principal
-            .groups
+        let group_grants = self
+            .groups_of(p)
             .iter()
             .flat_map(|&g| self.groups[g as usize].grants.iter().copied())
             .filter(|&slot| chain.contains(&self.grants[slot as usize].node));
@@ -146,7 +147,7 @@ impl Engine {
     /// The principal's grants: direct ones, then those of their groups.
     pub(crate) fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = u32> + '_ {
         let principal = &self.principals[p as usize];
-        let group_grants = principal.groups.iter().flat_map(|&g| self.groups[g as usize].grants.iter().copied());
+        let group_grants = self.groups_of(p).iter().flat_map(|&g| self.groups[g as usize].grants.iter().copied());
         principal.grants.iter().map(|&(slot, _)| slot).chain(group_grants)
     }
 
@@ -297,12 +298,12 @@ impl Engine {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
         let (chain, len) = self.chain_of(node);
         let mut candidates = FxHashSet::default();
-        for &n in &chain[..len] {
-            let n = &self.nodes[n as usize];
+        for &on in &chain[..len] {
+            let n = &self.nodes[on as usize];
             if n.is_account {
-                candidates.extend(self.accounts[n.account as usize].members.keys().copied());
+                candidates.extend(self.accounts[n.account as usize].members.iter().copied());
             }
-            for &slot in self.node_grants.get(&node).into_iter().flatten() {
+            for slot in self.grants_on(on) {
                 match self.grants[slot as usize].subject {
                     SubjectRef::Principal(p) => {
                         candidates.insert(p);
@@ -424,11 +425,11 @@ impl Engine {
                 continue;
             }
             let account = &self.accounts[n.account as usize];
-            let Some(m) = account.members.get(&p) else { continue };
+            let Some(m) = self.membership_of(p, n.account) else { continue };
             let role = &self.role(n.account, m.role).id;
             if m.status != super::MembershipStatus::Active {
                 ignored.push(format!("membership in `{}` (role `{role}`) is removed", account.id));
-            } else if m.expires_at.is_some_and(|at| at <= now) {
+            } else if m.expires_at().is_some_and(|at| at <= now) {
                 ignored.push(format!("membership in `{}` (role `{role}`) has expired", account.id));
             } else if m.external {
                 ignored.push(format!(

@@ -73,7 +73,7 @@ impl Engine {
                 },
                 resource: self.node_name(g.node).to_owned(),
                 role: self.role(a, g.role).id.clone(),
-                expires_at: g.expires_at,
+                expires_at: g.expires_at(),
             })
             .filter(|v| resource.is_none_or(|r| v.resource == r) && subject.is_none_or(|s| v.subject == s))
             .collect();
@@ -174,7 +174,7 @@ impl Engine {
         let mut current = Some(a);
         while let Some(acc) = current {
             let account = &self.accounts[acc as usize];
-            if account.members.get(&p).is_some_and(|m| m.is_live(now) && m.status == MembershipStatus::Active) {
+            if self.membership_of(p, acc).is_some_and(|m| m.is_live(now) && m.status == MembershipStatus::Active) {
                 return true;
             }
             current = account.parent;

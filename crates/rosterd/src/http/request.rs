@@ -21,13 +21,15 @@ pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::invalid("the request needs a JSON body"));
     }
-    // Syntax first, so malformed JSON is reported as such rather than as a field error.
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("body: not valid JSON: {e}")))?;
-    if !value.is_object() {
+    // Syntax first (a pass that builds nothing), so malformed JSON is reported as such
+    // rather than as a field error; then straight into `T`, without an intermediate tree.
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map_err(|e| ApiError::invalid(format!("body: not valid JSON: {e}")))?;
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::invalid("body: must be a JSON object"));
     }
-    let value = serde_path_to_error::deserialize(value).map_err(|e| {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {

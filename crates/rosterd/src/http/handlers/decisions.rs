@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use roster_core::{Actor, Engine};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::RwLockReadGuard;
 
 use super::Reply;
@@ -57,7 +57,30 @@ fn may_ask_about(ctx: &Ctx, principal: &str) -> Result<(), ApiError> {
     }
 }
 
-fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<serde_json::Value, ApiError> {
+/// One decision as the API returns it.
+#[derive(Debug, Serialize)]
+struct Answer {
+    allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explanation: Option<roster_core::Explanation>,
+}
+
+/// A single check's reply: the answer and the revision it was made at.
+#[derive(Debug, Serialize)]
+struct CheckReply {
+    #[serde(flatten)]
+    answer: Answer,
+    revision: u64,
+}
+
+/// A batch's reply.
+#[derive(Debug, Serialize)]
+struct BatchReply {
+    results: Vec<Answer>,
+    revision: u64,
+}
+
+fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<Answer, ApiError> {
     id("account", &check.account)?;
     id("principal", &check.principal)?;
     may_ask_about(ctx, &check.principal)?;
@@ -65,13 +88,13 @@ fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<serde_json::Value
     decide(engine, ctx, check, resource)
 }
 
-fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> Result<serde_json::Value, ApiError> {
+fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> Result<Answer, ApiError> {
     if check.explain {
         let explanation = engine.explain(&check.account, &check.principal, &check.permission, resource, ctx.now)?;
-        Ok(serde_json::json!({ "allowed": explanation.allowed, "explanation": explanation }))
+        Ok(Answer { allowed: explanation.allowed, explanation: Some(explanation) })
     } else {
         let decision = engine.check(&check.account, &check.principal, &check.permission, resource, ctx.now)?;
-        Ok(serde_json::json!({ "allowed": decision.allowed }))
+        Ok(Answer { allowed: decision.allowed, explanation: None })
     }
 }
 
@@ -84,10 +107,9 @@ pub(crate) async fn check(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiE
         "roster.permission" = %body.permission,
         "roster.allowed" = tracing::field::Empty,
     );
-    let mut value = span.in_scope(|| answer(&engine, ctx, &body))?;
-    span.record("roster.allowed", value["allowed"].as_bool().unwrap_or(false));
-    value["revision"] = engine.revision().into();
-    Reply::ok(value)
+    let answer = span.in_scope(|| answer(&engine, ctx, &body))?;
+    span.record("roster.allowed", answer.allowed);
+    Reply::ok(CheckReply { answer, revision: engine.revision() })
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,7 +140,7 @@ pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiE
             answer(&engine, ctx, check).map_err(|e| ApiError::new(e.code, format!("checks[{i}]: {}", e.detail)))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Reply::ok(serde_json::json!({ "results": results, "revision": engine.revision() }))
+    Reply::ok(BatchReply { results, revision: engine.revision() })
 }
 
 #[derive(Debug, Deserialize)]
