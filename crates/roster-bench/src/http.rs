@@ -172,8 +172,10 @@ pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigur
     std::fs::write(&single_script, script("/v1/check", &token, &singles))?;
     std::fs::write(&batch_script, script("/v1/check/batch", &token, &batches))?;
 
-    // Let the daemon settle before the first run.
+    // Warm up (connections, allocator, caches) before anything is recorded.
     std::thread::sleep(Duration::from_millis(200));
+    wrk(&daemon.address, &single_script, 32, 3)?;
+    wrk(&daemon.address, &batch_script, 32, 3)?;
     let mut runs = Vec::new();
     for connections in [16, 32, 64] {
         let (rps, p50, p99) = wrk(&daemon.address, &single_script, connections, setup.duration_s)?;

@@ -164,7 +164,7 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
 
     let _ = writeln!(
         out,
-        "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, {} s per run); daemon and load generator share the 2 cores.\n",
+        "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, a 3 s warm-up per endpoint, then {} s per run); daemon and load generator share the 2 cores.\n",
         crate::HTTP_SECONDS
     );
     let mut http_single = None;

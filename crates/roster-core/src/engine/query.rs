@@ -172,6 +172,9 @@ impl Engine {
 
     /// The decision for interned ids.
     pub(crate) fn decide(&self, p: PrincipalId, node: NodeId, perm: PermIdx, now: i64) -> Decision {
+        if let Some(decision) = self.decide_by_membership_alone(p, node, perm, now) {
+            return decision;
+        }
         let (chain, len) = self.chain_of(node);
         let chain = &chain[..len];
         let index = usize::from(perm);
@@ -203,6 +206,39 @@ impl Engine {
             ControlFlow::Continue(())
         })
         .map_or(Decision::DENIED, Decision::allow)
+    }
+
+    /// The common case without walking the resource's ancestors: a principal with no
+    /// grants (direct or through a group) is reached only by memberships of the node's
+    /// account and its parent accounts, visited in the same order as the full walk
+    /// visits them. `None` when that does not settle it (grants, or a condition to check).
+    fn decide_by_membership_alone(&self, p: PrincipalId, node: NodeId, perm: PermIdx, now: i64) -> Option<Decision> {
+        let principal = &self.principals[p as usize];
+        if !principal.grants.is_empty() || principal.in_groups {
+            return None;
+        }
+        if principal.accounts.is_empty() {
+            return Some(Decision::DENIED);
+        }
+        let index = usize::from(perm);
+        let mut account = Some(self.nodes[node as usize].account);
+        while let Some(a) = account {
+            if let Some(m) = self.membership_of(p, a)
+                && m.is_live(now)
+                && !m.external
+            {
+                let role = self.role(a, m.role);
+                if role.always.contains(index) {
+                    let basis = Basis { source: Source::Membership(a), account: a, role: m.role, condition: None };
+                    return Some(Decision::allow(basis));
+                }
+                if role.if_owner.contains(index) || role.if_assigned.contains(index) {
+                    return None;
+                }
+            }
+            account = self.accounts[a as usize].parent;
+        }
+        Some(Decision::DENIED)
     }
 
     /// Every permission `p` holds on the chain, conditions evaluated.
