@@ -36,8 +36,10 @@ pub(crate) struct LoadFigures {
 
 /// Everything the HTTP run measured.
 pub(crate) struct HttpFigures {
-    /// From spawning the daemon to its "listening" line (includes the snapshot load).
+    /// From spawning the daemon to its "listening" line (includes the snapshot load), the
+    /// first time after the import and on a restart.
     pub(crate) start_s: f64,
+    pub(crate) restart_s: f64,
     pub(crate) runs: Vec<LoadFigures>,
 }
 
@@ -157,6 +159,8 @@ fn wrk(address: &str, script_path: &Path, connections: u32, duration_s: u32) -> 
 pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigures> {
     let dir = tempfile::tempdir().context("temp dir")?;
     let (daemon, start_s) = start(setup, dir.path())?;
+    drop(daemon);
+    let (daemon, restart_s) = start(setup, dir.path())?;
     let token = std::fs::read_to_string(dir.path().join("data/bootstrap-token"))
         .context("the daemon wrote no bootstrap token")?
         .trim()
@@ -198,5 +202,5 @@ pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigur
         p99_ms: p99,
     });
     drop(daemon);
-    Ok(HttpFigures { start_s, runs })
+    Ok(HttpFigures { start_s, restart_s, runs })
 }

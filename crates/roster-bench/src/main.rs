@@ -172,6 +172,7 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
         http::run(&setup, &questions)
     });
     if let Some(Ok(h)) = &http {
+        println!("http     daemon start {:.2}s after the import, {:.2}s on a restart", h.start_s, h.restart_s);
         for r in &h.runs {
             println!(
                 "http     {:<16} c={:<3} req/s={:.0} checks/s={:.0} p50={:.2}ms p99={:.2}ms",
@@ -182,8 +183,12 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
         println!("http     not measured: {e:#}");
     }
     if !skip(Part::Report) {
-        let command = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
-        let run = report::FullRun { main, sweep, snapshots, http, command: format!("cargo xtask bench {command}") };
+        // The database URL is machine-specific; the rest says how to repeat the run.
+        let flags: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("postgres://")).collect();
+        let flags = flags.join(" ").replace("--postgres-url", "").trim().to_owned();
+        let command =
+            if flags.is_empty() { "cargo xtask bench".to_owned() } else { format!("cargo xtask bench -- {flags}") };
+        let run = report::FullRun { main, sweep, snapshots, http, command };
         report::write(&run, &args.out)?;
         println!("report   {} and its chart written", args.out.display());
         println!("{}", run.main.summary_line());
