@@ -207,3 +207,22 @@ fn every_body_endpoint_refuses_malformed_json_and_unknown_fields() {
         assert_eq!(d.dump(), before, "{backend:?}: refused bodies wrote nothing");
     }
 }
+
+#[test]
+fn escaped_ids_in_a_check_body_mean_the_same_as_plain_ones() {
+    let d = Daemon::start(&roster_e2e::daemon::Backend::Sqlite);
+    create_account(&d, "s1", "studio", "olivia");
+    add_member(&d, "s1", "uma", "user");
+    let bearer = format!("Bearer {}", d.token);
+    let auth = [("Authorization", bearer.as_str())];
+    let plain = r#"{"checks":[{"account":"s1","principal":"uma","permission":"pickaxe.view"},{"account":"s1","principal":"uma","permission":"billing.view"}]}"#;
+    let escaped = r#"{"checks":[{"account":"s\u0031","principal":"\u0075ma","permission":"pickaxe.view"},{"account":"s1","principal":"um\u0061","permission":"billing\u002eview"}]}"#;
+    let answers = |body: &str| {
+        let r = d.raw("POST", "/v1/check/batch", &auth, body.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()["results"].clone()
+    };
+    let expected = json!([{ "allowed": true }, { "allowed": false }]);
+    assert_eq!(answers(plain), expected);
+    assert_eq!(answers(escaped), expected);
+}

@@ -181,6 +181,7 @@ fn render(result: Result<Reply, ApiError>, request_id: &str) -> Response<Full<By
         Ok(Reply { status, body: Body::Json(value), revision }) => {
             (status, "application/json", value.to_string().into_bytes(), revision)
         }
+        Ok(Reply { status, body: Body::Serialized(bytes), revision }) => (status, "application/json", bytes, revision),
         Ok(Reply { status, body: Body::Text { content_type, text }, revision }) => {
             (status, content_type, text.into_bytes(), revision)
         }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::auth::Caller;
 use super::problem::ApiError;
@@ -17,7 +17,7 @@ pub(crate) struct Ctx {
 }
 
 /// Parses a JSON body strictly; the error names the field (`owner.email: invalid type …`).
-pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::invalid("the request needs a JSON body"));
     }
@@ -98,7 +98,7 @@ impl Req {
     }
 
     /// The JSON body.
-    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub(crate) fn json<'a, T: Deserialize<'a>>(&'a self) -> Result<T, ApiError> {
         json(&self.body)
     }
 }

@@ -1,6 +1,7 @@
 //! The decision calls: check, batch check, effective permissions, and the two lookups.
 //! Answered from the in-memory engine; `min_revision` waits briefly for a newer snapshot.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use roster_core::{Actor, Engine};
@@ -15,14 +16,19 @@ use crate::http::request::{Ctx, Req, id};
 /// How long a decision waits for `min_revision` before answering `stale`.
 const REVISION_WAIT: Duration = Duration::from_millis(1500);
 
+/// One question. Ids borrow from the request body when they hold no escapes, so a batch
+/// of checks is read without an allocation per id.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Check {
-    account: String,
-    principal: String,
-    permission: String,
-    #[serde(default)]
-    resource: Option<String>,
+struct Check<'a> {
+    #[serde(borrow)]
+    account: Cow<'a, str>,
+    #[serde(borrow)]
+    principal: Cow<'a, str>,
+    #[serde(borrow)]
+    permission: Cow<'a, str>,
+    #[serde(default, borrow)]
+    resource: Option<Cow<'a, str>>,
     #[serde(default)]
     min_revision: Option<u64>,
     #[serde(default)]
@@ -114,8 +120,9 @@ pub(crate) async fn check(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiE
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Batch {
-    checks: Vec<Check>,
+struct Batch<'a> {
+    #[serde(borrow)]
+    checks: Vec<Check<'a>>,
 }
 
 pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {

@@ -29,12 +29,19 @@ pub(crate) struct Reply {
 /// A reply body.
 pub(crate) enum Body {
     Json(serde_json::Value),
-    Text { content_type: &'static str, text: String },
+    /// JSON already written out (answers that need nothing added).
+    Serialized(Vec<u8>),
+    Text {
+        content_type: &'static str,
+        text: String,
+    },
 }
 
 impl Reply {
     pub(crate) fn ok(value: impl Serialize) -> Result<Reply, ApiError> {
-        Ok(Reply { status: 200, body: Body::Json(to_json(value)?), revision: None })
+        let bytes =
+            serde_json::to_vec(&value).map_err(|e| ApiError::new(super::problem::Code::Internal, e.to_string()))?;
+        Ok(Reply { status: 200, body: Body::Serialized(bytes), revision: None })
     }
 
     /// A write's answer: the value with `"revision"` added.
