@@ -333,6 +333,8 @@ fn draw(sweep: &[Comparison], path: &Path) -> Result<()> {
         .configure_mesh()
         .x_desc("memberships + grants")
         .y_desc("p50 ns per check")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()
         .map_err(|e| anyhow::anyhow!("chart: {e}"))?;
     for (name, color) in [("roster", BLUE), ("casbin-rs", RED), ("cedar-policy", GREEN)] {
