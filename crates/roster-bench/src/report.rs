@@ -278,9 +278,9 @@ accounts. Closing the gap to 250 ns at 1M needs fewer dependent misses per check
 the whole heap over memberships + grants is higher because this dataset also holds a million resources (each a \
 48-byte node with its name inline, plus its index slot), which the per-membership-or-grant figure counts in.\n\
 * **HTTP.** `wrk` and `rosterd` share the machine's two cores, so the daemon gets about one. A batch request costs \
-the daemon roughly one core over the batch requests/s; its 100 decisions at this size take well under half of that \
-(see the sweep), the rest is HTTP, JSON in and JSON out. Latency at a fixed concurrency is concurrency over \
-throughput: 32 connections of 100-check batches queue for several milliseconds on one core.\n\
+the daemon about one core over the batch requests/s; at this size its 100 decisions (a few hundred ns each, see \
+the sweep) are most of that, HTTP and JSON the rest. Latency at a fixed concurrency is concurrency over throughput: \
+32 connections of 100-check batches queue for a few milliseconds on one core.\n\
 * **Peers.** Both evaluate every rule of the account's policy store per check (casbin through its Rhai matcher, \
 cedar through its evaluator), so their cost is per rule, not per cache miss; their latency barely moves with the \
 number of accounts because each account has its own store, and their memory per grant is an order of magnitude \
