@@ -69,26 +69,45 @@ pub(crate) struct Membership {
     pub(crate) role: RoleRef,
     pub(crate) external: bool,
     pub(crate) status: MembershipStatus,
-    /// Unix seconds when it lapses; [`NEVER`] for no end.
-    lapses_at: i64,
+    lapses: Lapse,
 }
 
-/// "No end" for [`Membership`]'s lapse time.
-const NEVER: i64 = i64::MAX;
+/// When a membership or grant lapses, in 8 bytes: unix seconds, `i64::MAX` for never
+/// (an `Option<i64>` would take 16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Lapse(i64);
+
+impl Lapse {
+    const NEVER: i64 = i64::MAX;
+
+    fn new(expires_at: Option<i64>) -> Self {
+        Lapse(expires_at.unwrap_or(Self::NEVER))
+    }
+
+    fn expires_at(self) -> Option<i64> {
+        Some(self.0).filter(|&at| at != Self::NEVER)
+    }
+
+    /// Whether it still holds at `now` (it lapses at its second, not after).
+    #[inline]
+    fn holds_at(self, now: i64) -> bool {
+        self.0 > now
+    }
+}
 
 impl Membership {
     pub(crate) fn new(role: RoleRef, external: bool, status: MembershipStatus, expires_at: Option<i64>) -> Self {
-        Membership { role, external, status, lapses_at: expires_at.unwrap_or(NEVER) }
+        Membership { role, external, status, lapses: Lapse::new(expires_at) }
     }
 
     /// When it lapses, if ever.
     pub(crate) fn expires_at(&self) -> Option<i64> {
-        Some(self.lapses_at).filter(|&at| at != NEVER)
+        self.lapses.expires_at()
     }
 
     #[inline]
     pub(crate) fn is_live(&self, now: i64) -> bool {
-        self.status == MembershipStatus::Active && self.lapses_at > now
+        self.status == MembershipStatus::Active && self.lapses.holds_at(now)
     }
 }
 
@@ -114,8 +133,8 @@ pub(crate) struct Account {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Principal {
     pub(crate) id: Key,
-    /// The principal's memberships, a copy of the accounts' own entries kept beside the
-    /// principal so a check reads them without probing each account's member map.
+    /// The principal's memberships (the only copy: an account keeps just the set of its
+    /// members), inline so a check reads them with the principal record.
     pub(crate) accounts: SmallVec<[(AccountId, Membership); 1]>,
     /// Direct grants with the node each is on, so a check skips grants off the chain
     /// without loading them.
@@ -147,24 +166,23 @@ pub(crate) struct GrantRec {
     pub(crate) subject: SubjectRef,
     pub(crate) node: NodeId,
     pub(crate) role: RoleRef,
-    /// Unix seconds when it lapses; [`NEVER`] for no end.
-    lapses_at: i64,
+    lapses: Lapse,
     pub(crate) alive: bool,
 }
 
 impl GrantRec {
     pub(crate) fn new(id: &str, subject: SubjectRef, node: NodeId, role: RoleRef, expires_at: Option<i64>) -> Self {
-        GrantRec { id: id.into(), subject, node, role, lapses_at: expires_at.unwrap_or(NEVER), alive: true }
+        GrantRec { id: id.into(), subject, node, role, lapses: Lapse::new(expires_at), alive: true }
     }
 
     /// When it lapses, if ever.
     pub(crate) fn expires_at(&self) -> Option<i64> {
-        Some(self.lapses_at).filter(|&at| at != NEVER)
+        self.lapses.expires_at()
     }
 
     #[inline]
     pub(crate) fn is_live(&self, now: i64) -> bool {
-        self.alive && self.lapses_at > now
+        self.alive && self.lapses.holds_at(now)
     }
 }
 
