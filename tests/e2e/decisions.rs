@@ -56,6 +56,9 @@ fn a_denial_names_what_was_missing() {
 #[test]
 fn expired_grants_and_memberships_count_as_absent() {
     let mut w = world();
+    // Grants of a members-only role count for members (external consultants included).
+    w.external("s1", "pat", "user");
+    w.external("s1", "pia", "user");
     w.setup(Operation::Grant {
         id: "old".into(),
         account: "s1".into(),
@@ -96,6 +99,7 @@ fn effective_permissions_and_lookups_agree_with_checks() {
     assert!(!elsewhere.permissions.contains(&"grant.manage".to_owned()));
 
     w.setup(Operation::CreateGroup { account: "s1".into(), group: "testers".into() });
+    w.external("s1", "gus", "user");
     w.setup(Operation::AddGroupMember { account: "s1".into(), group: "testers".into(), principal: "gus".into() });
     w.grant("g-testers", "s1", "group:testers", Some("pickaxe:theirs"), "pickaxe_user");
     let who = w.engine.lookup_subjects("s1", "pickaxe.use", Some("pickaxe:theirs"), NOW).expect("subjects");
@@ -111,6 +115,7 @@ fn effective_permissions_and_lookups_agree_with_checks() {
 #[test]
 fn incremental_updates_take_effect_at_once() {
     let mut w = world();
+    w.external("s1", "pat", "user");
     w.grant("g1", "s1", "principal:pat", Some("studio:a"), "studio_client");
     assert!(w.can("s1", "pat", "pickaxe.view", Some("pickaxe:theirs")), "a grant reaches descendants");
     w.setup(Operation::RevokeGrant { id: "g1".into() });

@@ -35,6 +35,28 @@ impl Fixture {
         "child".into()
     }
 
+    /// Makes `p` an external member of `account` (once), in its lowest-ranked account role.
+    fn external_member(&mut self, account: &str) {
+        if self.world.engine.membership(account, "p").is_some() {
+            return;
+        }
+        let pack = self.pack();
+        let root = pack.root_type();
+        let account_type = if account == "acc" {
+            root
+        } else {
+            let child = pack.types().iter().position(|t| t.account && t.parent == Some(root));
+            child.and_then(|t| u8::try_from(t).ok()).expect("a child account type")
+        };
+        let lowest = pack
+            .roles()
+            .iter()
+            .filter(|r| r.grantable_on_type(account_type) && !r.single_holder)
+            .min_by_key(|r| r.rank)
+            .expect("an account role");
+        self.world.external(account, "p", &lowest.id.clone());
+    }
+
     /// Ensures resource `T:variant` exists; returns its account and name.
     fn resource(&mut self, ty: &str, variant: &str) -> (String, String) {
         let pack = self.pack();
@@ -46,7 +68,10 @@ impl Fixture {
         } else if parent_info.account {
             (self.child_account(), None)
         } else {
-            let (account, name) = self.resource(&parent_info.name.clone(), "plain");
+            // An owner's resources sit in ones they own too: ownership counts only where
+            // the owner could still create the resource.
+            let parent_variant = if variant == "owned" { "owned" } else { "plain" };
+            let (account, name) = self.resource(&parent_info.name.clone(), parent_variant);
             (account, Some(name))
         };
         let name = format!("{ty}:{variant}");
@@ -79,6 +104,9 @@ impl Fixture {
         let (account, name) = self.resource(&info.name, "plain");
         // Applied directly: this test is about what a role gives, not who may hand it out
         // (a role with `grantee_requires` would otherwise need the prerequisite first).
+        // `p` is an external member: a grant counts for a member, and an external
+        // member's account role gives nothing, so the grant alone decides.
+        self.external_member(&account);
         self.world.apply(roster_core::Change::AddGrant {
             id: "g-place".into(),
             account: account.clone(),

@@ -116,6 +116,11 @@ pub struct RoleDef {
     /// A permission the grantee must already hold where the role is granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grantee_requires: Option<String>,
+    /// The role may be granted to principals with no membership in the account (a studio's
+    /// clients and collaborators from their own accounts). Otherwise a grant of it counts
+    /// only while its holder is a live member of the account or an account above it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grantable_to_non_members: bool,
 }
 
 impl RoleDef {
@@ -140,6 +145,7 @@ impl RoleDef {
             transferable: false,
             protected: false,
             grantee_requires: None,
+            grantable_to_non_members: false,
         }
     }
 }

@@ -20,6 +20,9 @@ pub struct TypeInfo {
     pub parent: Option<TypeIdx>,
     /// Whether resources of this type are accounts.
     pub account: bool,
+    /// The pack's `<type>.create` permission, if it has one: ownership of a resource of
+    /// this type counts only while its owner still holds it on the resource's parent.
+    pub create: Option<PermIdx>,
 }
 
 /// A role (pack-defined or custom), compiled.
@@ -51,6 +54,8 @@ pub struct CompiledRole {
     pub protected: bool,
     /// Permission the grantee must already hold at the grant's scope.
     pub grantee_requires: Option<PermIdx>,
+    /// Grants of it count for principals with no membership in the account.
+    pub grantable_to_non_members: bool,
     /// Defined at run time for one account.
     pub custom: bool,
 }
@@ -135,6 +140,7 @@ impl Pack {
                 name: t.name.clone(),
                 parent: t.parent.as_ref().and_then(|p| type_index.get(p.as_str()).copied()),
                 account: t.account || t.parent.is_none(),
+                create: permission_index.get(format!("{}.create", t.name).as_str()).copied(),
             })
             .collect();
         let root_type =
@@ -199,6 +205,7 @@ impl Pack {
             transferable: role.transferable,
             protected: role.protected,
             grantee_requires: role.grantee_requires.as_deref().and_then(|p| self.permission(p)),
+            grantable_to_non_members: role.grantable_to_non_members,
             custom,
         }
     }

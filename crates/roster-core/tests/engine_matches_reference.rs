@@ -67,6 +67,7 @@ fn manifest(roles: &[RoleSpec]) -> PackManifest {
             transferable: false,
             protected: false,
             grantee_requires: None,
+            grantable_to_non_members: i % 2 == 1,
         })
         .collect();
     // Every account type needs a role that can be held on it.
@@ -83,6 +84,7 @@ fn manifest(roles: &[RoleSpec]) -> PackManifest {
         transferable: false,
         protected: false,
         grantee_requires: None,
+        grantable_to_non_members: false,
     });
     PackManifest {
         schema_version: roster_core::SCHEMA_VERSION,
@@ -150,7 +152,11 @@ fn apply_op(engine: &mut Engine, plain: &mut Plain, roles: usize, op: (u8, u8, u
             }
         }
         2 | 3 => {
-            let Some(resource) = plain.resources.get(usize::from(y) % plain.resources.len().max(1)).cloned() else {
+            // Now and then a grant on an account: a role, but never an assignment.
+            let on_account = (w % 7 == 3).then(|| ("account".to_owned(), None, account.clone(), None));
+            let Some(resource) =
+                on_account.or_else(|| plain.resources.get(usize::from(y) % plain.resources.len().max(1)).cloned())
+            else {
                 return;
             };
             let subject =
@@ -246,15 +252,29 @@ fn reference(
             roles.push(&m.2);
         }
     }
+    // A grant (and an ownership) counts only while the principal is a live member, external
+    // or not, of its account or an account above it.
+    let memberships_at_or_above = |a: &str| {
+        let above: Vec<&str> = if a == "sub1" { vec!["sub1", "acc"] } else { vec!["acc"] };
+        plain.memberships.iter().filter(move |m| m.1 == principal && above.contains(&m.0.as_str()))
+    };
+    let member_at_or_above = |a: &str| memberships_at_or_above(a).any(|m| m.4 == MembershipStatus::Active && live(m.5));
+    // A role open to non-members counts for someone with no membership there at all.
+    let grant_counts = |a: &str, role: &str| {
+        member_at_or_above(a)
+            || (memberships_at_or_above(a).next().is_none()
+                && pack.roles.iter().any(|r| r.id == role && r.grantable_to_non_members))
+    };
     let mut assigned = false;
     for g in &plain.grants {
-        if grant_is_mine(&g.2) && live(g.5) && chain.contains(&(g.1.clone(), g.3.clone())) {
+        if grant_is_mine(&g.2) && live(g.5) && grant_counts(&g.1, &g.4) && chain.contains(&(g.1.clone(), g.3.clone())) {
             roles.push(&g.4);
-            assigned = true;
+            assigned |= g.3 != "account";
         }
     }
     let owns = chain.iter().any(|(a, name)| {
         plain.resources.iter().any(|r| &r.2 == a && &r.0 == name && r.3.as_deref() == Some(principal))
+            && member_at_or_above(a)
     });
     roles.iter().any(|role| {
         let def = pack.roles.iter().find(|r| r.id == *role).expect("role exists");

@@ -36,6 +36,17 @@ pub(crate) fn add_member(d: &Daemon, account: &str, principal: &str, role: &str)
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
+/// Adds an external member (a third-party consultant) as the platform.
+pub(crate) fn add_external(d: &Daemon, account: &str, principal: &str, role: &str) {
+    let r = d.call(
+        "POST",
+        &format!("/v1/accounts/{account}/members"),
+        None,
+        Some(json!({ "principal": principal, "role": role, "external": true })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
 /// Asks `/v1/check`.
 pub(crate) fn allowed(d: &Daemon, account: &str, principal: &str, permission: &str, resource: Option<&str>) -> bool {
     let r = d.call(

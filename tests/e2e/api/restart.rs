@@ -4,7 +4,7 @@
 use roster_e2e::daemon::{Daemon, backends};
 use serde_json::json;
 
-use super::{add_member, create_account};
+use super::{add_external, add_member, create_account};
 
 fn all_decisions(d: &Daemon) -> Vec<bool> {
     let mut checks = Vec::new();
@@ -36,6 +36,7 @@ fn every_decision_survives_a_restart() {
         add_member(&d, "s1", "adam", "admin");
         add_member(&d, "s1", "mia", "manager");
         add_member(&d, "s1", "uma", "user");
+        add_external(&d, "s1", "pat", "user");
         for (resource, parent, owner) in [
             ("studio:a", None, None),
             ("pickaxe:mine", Some("studio:a"), Some("mia")),

@@ -3,7 +3,7 @@
 use roster_e2e::daemon::{Daemon, backends};
 use serde_json::json;
 
-use super::{add_member, allowed, audit_count, create_account, role_of};
+use super::{add_external, add_member, allowed, audit_count, create_account, role_of};
 
 #[test]
 fn studio_invite_accept_change_remove_and_transfer() {
@@ -75,6 +75,8 @@ fn studio_invite_accept_change_remove_and_transfer() {
             );
             assert_eq!(r.status, 201, "{}", r.text);
         }
+        // Pat is a third-party consultant: an external member, reached only by grants.
+        add_external(&d, "s1", "pat", "user");
         let own = d.call(
             "POST",
             "/v1/accounts/s1/grants",
@@ -115,7 +117,7 @@ fn studio_invite_accept_change_remove_and_transfer() {
         assert_eq!(explained.json()["allowed"], false);
         assert!(explanation["summary"].as_str().unwrap_or_default().contains("billing.view"), "{explanation}");
         // account.create, invite.create, invite.accept, member.add, role change, 3 resources, grant, removal, transfer
-        assert_eq!(audit_count(&d, "s1"), 11, "{:?}: one audit event per management call", backend);
+        assert_eq!(audit_count(&d, "s1"), 12, "{:?}: one audit event per management call", backend);
     }
 }
 
@@ -134,7 +136,9 @@ fn staff_ladder_refusals_and_soft_removal() {
             d.call("PATCH", "/v1/accounts/acme/members/tim", Some("al"), Some(json!({ "role": "project_manager" })));
         assert_eq!(promote.status, 200, "{}", promote.text);
         let view_super = d.call("GET", "/v1/accounts/acme/members/sue", Some("al"), None);
-        assert_eq!(view_super.status, 403, "{}", view_super.text);
+        let view_nobody = d.call("GET", "/v1/accounts/acme/members/nobody", Some("al"), None);
+        assert_eq!(view_super.status, 404, "looks like a non-member: {}", view_super.text);
+        assert_eq!(view_super.text.replace("sue", "X"), view_nobody.text.replace("nobody", "X"));
         let list = d.call("GET", "/v1/accounts/acme/members", Some("al"), None);
         assert!(!list.text.contains("\"sue\""), "the super admin is invisible to admins: {}", list.text);
         let own_view = d.call("GET", "/v1/accounts/acme/members/sue", Some("sue"), None);

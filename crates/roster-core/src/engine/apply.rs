@@ -199,6 +199,17 @@ pub enum ChangeError {
     /// No such pack is loaded.
     #[error("pack `{0}` is not loaded")]
     UnknownPack(String),
+    /// A child account names another pack than its parent's.
+    #[error("a child account uses its parent's pack `{parent_pack}`, not `{pack}`")]
+    ChildPackMismatch {
+        /// The pack asked for.
+        pack: String,
+        /// The parent account's pack.
+        parent_pack: String,
+    },
+    /// The account tree is too deep.
+    #[error("account `{0}` would sit deeper than {max} levels of accounts and resources", max = super::MAX_DEPTH)]
+    AccountTooDeep(String),
     /// No such account.
     #[error("account `{0}` does not exist")]
     UnknownAccount(String),
@@ -310,6 +321,9 @@ pub enum ChangeError {
     /// A custom role still held.
     #[error("role `{0}` is still held by members or grants")]
     RoleInUse(String),
+    /// Single-holder roles are held through the account membership only.
+    #[error("role `{0}` has exactly one holder per account: it is never granted, it moves only by ownership transfer")]
+    SingleHolderNotGrantable(String),
 }
 
 type Result<T> = std::result::Result<T, ChangeError>;
@@ -414,26 +428,31 @@ impl Engine {
                 let a = self.account_id(&account)?;
                 let compiled = self.compile_custom_role(a, &role)?;
                 let acc = &mut self.accounts[a as usize];
-                let index = u16::try_from(acc.custom_roles.len()).map_err(|_| ChangeError::InvalidCustomRole {
-                    role: role.id.clone(),
-                    reason: "too many custom roles".into(),
-                })?;
-                acc.custom_roles.push(compiled);
+                let index = match acc.free_custom_slots.pop() {
+                    Some(free) => {
+                        acc.custom_roles[usize::from(free)] = compiled;
+                        free
+                    }
+                    None => {
+                        let index =
+                            u16::try_from(acc.custom_roles.len()).map_err(|_| ChangeError::InvalidCustomRole {
+                                role: role.id.clone(),
+                                reason: "too many custom roles".into(),
+                            })?;
+                        acc.custom_roles.push(compiled);
+                        index
+                    }
+                };
                 acc.custom_index.insert(role.id.into(), index);
             }
             Change::RemoveRole { account, role } => {
+                // `check_change` made sure the role exists and nobody holds it, so its slot
+                // is free for the next custom role of the account.
                 let a = self.account_id(&account)?;
-                let Some(&index) = self.accounts[a as usize].custom_index.get(role.as_str()) else {
-                    return Err(ChangeError::UnknownRole { account, role });
-                };
-                let held = RoleRef::Custom(index);
-                let in_members = self.account_members(a).any(|(_, m)| m.role == held);
-                let in_grants =
-                    self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
-                if in_members || in_grants {
-                    return Err(ChangeError::RoleInUse(role));
+                let acc = &mut self.accounts[a as usize];
+                if let Some(index) = acc.custom_index.remove(role.as_str()) {
+                    acc.free_custom_slots.push(index);
                 }
-                self.accounts[a as usize].custom_index.remove(role.as_str());
             }
         }
         self.revision += 1;
@@ -525,6 +544,7 @@ impl Engine {
             groups: Default::default(),
             custom_roles: Vec::new(),
             custom_index: Default::default(),
+            free_custom_slots: Vec::new(),
             grants: Vec::new(),
         });
         self.account_index.insert(id.into(), a);
@@ -644,10 +664,17 @@ impl Engine {
         if role.title.trim().is_empty() {
             return Err(fail("the title must not be empty".into()));
         }
-        if role.default || role.single_holder || role.transferable || role.protected || role.grantee_requires.is_some()
+        if role.default
+            || role.single_holder
+            || role.transferable
+            || role.protected
+            || role.grantee_requires.is_some()
+            || role.grantable_to_non_members
         {
             return Err(fail(
-                "custom roles cannot set default, single_holder, transferable, protected or grantee_requires".into(),
+                "custom roles cannot set default, single_holder, transferable, protected, grantee_requires or \
+                 grantable_to_non_members"
+                    .into(),
             ));
         }
         if !role.grantable_on.is_empty() {

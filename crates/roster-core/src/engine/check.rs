@@ -82,7 +82,15 @@ impl Engine {
             }
             Change::DefineRole { account, role } => {
                 let a = self.account_id(account)?;
-                self.compile_custom_role(a, role).map(drop)
+                self.compile_custom_role(a, role)?;
+                let acc = &self.accounts[a as usize];
+                if acc.free_custom_slots.is_empty() && acc.custom_roles.len() > usize::from(u16::MAX) {
+                    return Err(ChangeError::InvalidCustomRole {
+                        role: role.id.clone(),
+                        reason: "the account has 65,536 custom roles; delete one first".into(),
+                    });
+                }
+                Ok(())
             }
             Change::RemoveRole { account, role } => {
                 let a = self.account_id(account)?;
@@ -92,7 +100,7 @@ impl Engine {
                 let held = RoleRef::Custom(index);
                 let in_members = self.account_members(a).any(|(_, m)| m.role == held);
                 let in_grants =
-                    self.grants.iter().any(|g| g.alive && g.role == held && self.nodes[g.node as usize].account == a);
+                    self.accounts[a as usize].grants.iter().any(|&slot| self.grants[slot as usize].role == held);
                 if in_members || in_grants { Err(ChangeError::RoleInUse(role.clone())) } else { Ok(()) }
             }
         }
@@ -118,10 +126,16 @@ impl Engine {
                 let pa = self.account_id(parent)?;
                 let p = self.accounts[pa as usize].pack;
                 if self.packs[p].id() != pack {
-                    return Err(ChangeError::UnknownPack(format!(
-                        "{pack} (a child account uses its parent's pack `{}`)",
-                        self.packs[p].id()
-                    )));
+                    return Err(ChangeError::ChildPackMismatch {
+                        pack: pack.to_owned(),
+                        parent_pack: self.packs[p].id().to_owned(),
+                    });
+                }
+                // One limit for the whole tree: accounts and resources share the chain a
+                // decision walks, so a child account may not push it past `MAX_DEPTH`.
+                let mut chain = [0; super::MAX_DEPTH];
+                if self.chain(self.accounts[pa as usize].node, &mut chain) >= super::MAX_DEPTH {
+                    return Err(ChangeError::AccountTooDeep(id.to_owned()));
                 }
                 let parent_ty = self.nodes[self.accounts[pa as usize].node as usize].ty;
                 let ty = self.packs[p]
@@ -200,7 +214,11 @@ impl Engine {
             account: account.to_owned(),
             resource: resource.unwrap_or_default().to_owned(),
         })?;
-        let role = self.grantable_role(a, role, node)?;
+        let role_ref = self.grantable_role(a, role, node)?;
+        if self.role(a, role_ref).single_holder {
+            return Err(ChangeError::SingleHolderNotGrantable(role.to_owned()));
+        }
+        let role = role_ref;
         match subject {
             Subject::Principal(p) => check_id("principal", p)?,
             Subject::Group(g) => {

@@ -34,7 +34,9 @@ pub(crate) type GroupId = u32;
 /// Index of a grant slot.
 pub(crate) type GrantSlot = u32;
 
-/// Deepest resource chain (resource → … → account → parent accounts) the engine accepts.
+/// Most nodes on any chain from a resource or account up to its top account (resources and
+/// accounts together): deeper resources and child accounts are refused, so the ancestor
+/// walk never stops short.
 pub const MAX_DEPTH: usize = 32;
 
 /// A role as memberships and grants refer to it: one of the pack's, or one of the
@@ -126,6 +128,8 @@ pub(crate) struct Account {
     pub(crate) groups: FxHashMap<Key, GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
     pub(crate) custom_index: FxHashMap<Key, u16>,
+    /// Slots of deleted custom roles, reused by the next definition (nobody holds them).
+    pub(crate) free_custom_slots: Vec<u16>,
     /// Live grants on the account's node and resources.
     pub(crate) grants: Vec<GrantSlot>,
 }

@@ -55,6 +55,59 @@ pub struct EffectivePermissions {
 
 type Chain = ([NodeId; MAX_DEPTH], usize);
 
+/// The accounts on a chain, nearest first, and for each whether the principal is a live
+/// member of it or of an account above it: what decides whether a grant there counts.
+/// On the stack, so the decision path stays allocation-free.
+struct MemberStanding {
+    accounts: [u32; MAX_DEPTH],
+    /// A live membership (external or not) at this account or above.
+    covered: [bool; MAX_DEPTH],
+    /// Any membership at all (removed or lapsed included) at this account or above.
+    recorded: [bool; MAX_DEPTH],
+    len: usize,
+}
+
+impl MemberStanding {
+    fn on(engine: &Engine, p: PrincipalId, chain: &[NodeId], now: i64) -> MemberStanding {
+        let mut standing = MemberStanding {
+            accounts: [0; MAX_DEPTH],
+            covered: [false; MAX_DEPTH],
+            recorded: [false; MAX_DEPTH],
+            len: 0,
+        };
+        for &node in chain {
+            let n = &engine.nodes[node as usize];
+            if n.is_account && standing.len < MAX_DEPTH {
+                standing.accounts[standing.len] = n.account;
+                standing.len += 1;
+            }
+        }
+        let (mut live, mut any) = (false, false);
+        for k in (0..standing.len).rev() {
+            let membership = engine.membership_of(p, standing.accounts[k]);
+            live |= membership.is_some_and(|m| m.is_live(now));
+            any |= membership.is_some();
+            standing.covered[k] = live;
+            standing.recorded[k] = any;
+        }
+        standing
+    }
+
+    fn accounts(&self) -> &[u32] {
+        &self.accounts[..self.len]
+    }
+
+    /// Whether a grant in `account` (an account on the chain) counts: its holder is a live
+    /// member there or above, or holds no membership there at all and the role may go to
+    /// non-members. A removed or lapsed membership suspends every grant below it.
+    fn grant_counts(&self, account: u32, open_to_non_members: impl FnOnce() -> bool) -> bool {
+        match self.accounts().iter().position(|&a| a == account) {
+            Some(k) => self.covered[k] || (!self.recorded[k] && open_to_non_members()),
+            None => false,
+        }
+    }
+}
+
 impl Engine {
     fn resolve(
         &self,
@@ -101,7 +154,10 @@ impl Engine {
     }
 
     /// Visits every live role reaching the chain: memberships of the accounts on it, then
-    /// direct grants, then group grants.
+    /// direct grants, then group grants. A grant counts only while the principal is a live
+    /// member (external members included) of the grant's account or one of its ancestors,
+    /// or, for a role open to non-members, while they hold no membership there at all:
+    /// removing, expiring or suspending a member takes their grants' effect with them.
     pub(crate) fn visit_roles<B>(
         &self,
         p: PrincipalId,
@@ -110,20 +166,14 @@ impl Engine {
         mut visit: impl FnMut(Source, u32, RoleRef) -> ControlFlow<B>,
     ) -> Option<B> {
         let principal = &self.principals[p as usize];
-        if !principal.accounts.is_empty() {
-            for &node in chain {
-                let n = &self.nodes[node as usize];
-                if !n.is_account {
-                    continue;
-                }
-                let account = n.account;
-                if let Some(m) = self.membership_of(p, account)
-                    && m.is_live(now)
-                    && !m.external
-                    && let ControlFlow::Break(b) = visit(Source::Membership(account), account, m.role)
-                {
-                    return Some(b);
-                }
+        let standing = MemberStanding::on(self, p, chain, now);
+        for &account in standing.accounts() {
+            if let Some(m) = self.membership_of(p, account)
+                && m.is_live(now)
+                && !m.external
+                && let ControlFlow::Break(b) = visit(Source::Membership(account), account, m.role)
+            {
+                return Some(b);
             }
         }
         let direct = principal.grants.iter().filter(|(_, node)| chain.contains(node)).map(|&(slot, _)| slot);
@@ -134,9 +184,10 @@ impl Engine {
             .filter(|&slot| chain.contains(&self.grants[slot as usize].node));
         for slot in direct.chain(group_grants) {
             let grant = &self.grants[slot as usize];
+            let account = self.nodes[grant.node as usize].account;
             if grant.is_live(now)
-                && let ControlFlow::Break(b) =
-                    visit(Source::Grant(slot), self.nodes[grant.node as usize].account, grant.role)
+                && standing.grant_counts(account, || self.role(account, grant.role).grantable_to_non_members)
+                && let ControlFlow::Break(b) = visit(Source::Grant(slot), account, grant.role)
             {
                 return Some(b);
             }
@@ -151,21 +202,61 @@ impl Engine {
         principal.grants.iter().map(|&(slot, _)| slot).chain(group_grants)
     }
 
-    pub(crate) fn owns(&self, p: PrincipalId, chain: &[NodeId]) -> bool {
-        chain.iter().any(|&n| self.nodes[n as usize].owner == Some(p))
+    /// Whether `p` owns a node of the chain with an ownership that still counts.
+    pub(crate) fn owns(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
+        chain.iter().any(|&n| self.nodes[n as usize].owner == Some(p) && self.ownership_counts(p, n, now))
     }
 
+    /// Owning a resource counts only while its owner still holds the pack's
+    /// `<type>.create` on the resource's parent (the standing that let them create it
+    /// there), or, in a pack without that permission, while they are a live member of the
+    /// resource's account or an account above it. Ownership outlives nothing it came from.
+    fn ownership_counts(&self, p: PrincipalId, node: NodeId, now: i64) -> bool {
+        let n = &self.nodes[node as usize];
+        let create = self.account_pack_of(n.account).types()[usize::from(n.ty)].create;
+        match (self.parent_of(node), create) {
+            (Some(parent), Some(create)) => self.decide(p, parent, create, now).allowed,
+            _ => self.live_member_at_or_above(p, n.account, now),
+        }
+    }
+
+    /// Whether one of `p`'s live grants counts under the membership rule of
+    /// [`Engine::visit_roles`].
+    pub(crate) fn visit_grant_counts(&self, p: PrincipalId, slot: u32, now: i64) -> bool {
+        let grant = &self.grants[slot as usize];
+        let (chain, len) = self.chain_of(grant.node);
+        let account = self.nodes[grant.node as usize].account;
+        MemberStanding::on(self, p, &chain[..len], now)
+            .grant_counts(account, || self.role(account, grant.role).grantable_to_non_members)
+    }
+
+    /// Whether `p` holds a live membership (external or not) in `account` or an ancestor.
+    pub(crate) fn live_member_at_or_above(&self, p: PrincipalId, account: u32, now: i64) -> bool {
+        let mut current = Some(account);
+        while let Some(a) = current {
+            if self.membership_of(p, a).is_some_and(|m| m.is_live(now)) {
+                return true;
+            }
+            current = self.accounts[a as usize].parent;
+        }
+        false
+    }
+
+    /// Assignment is a live grant on a resource of the chain (direct or through a group),
+    /// never one on an account: an account-level grant is a role, not an assignment.
     pub(crate) fn assigned(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
         self.visit_roles(p, chain, now, |source, _, _| match source {
-            Source::Grant(_) => ControlFlow::Break(()),
-            Source::Membership(_) => ControlFlow::Continue(()),
+            Source::Grant(slot) if !self.nodes[self.grants[slot as usize].node as usize].is_account => {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
         })
         .is_some()
     }
 
     fn condition_met(&self, condition: Condition, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
         match condition {
-            Condition::Owner => self.owns(p, chain),
+            Condition::Owner => self.owns(p, chain, now),
             Condition::Assigned => self.assigned(p, chain, now),
         }
     }
@@ -197,7 +288,7 @@ impl Engine {
         self.visit_roles(p, chain, now, |source, account, role_ref| {
             let role = self.role(account, role_ref);
             let basis = |condition| Basis { source, account, role: role_ref, condition: Some(condition) };
-            if role.if_owner.contains(index) && *owns.get_or_insert_with(|| self.owns(p, chain)) {
+            if role.if_owner.contains(index) && *owns.get_or_insert_with(|| self.owns(p, chain, now)) {
                 return ControlFlow::Break(basis(Condition::Owner));
             }
             if role.if_assigned.contains(index) && *assigned.get_or_insert_with(|| self.assigned(p, chain, now)) {
@@ -248,7 +339,7 @@ impl Engine {
         let pack = self.account_pack_of(self.nodes[node as usize].account);
         let mut held = PermSet::empty(pack.permission_ids().len());
         let mut roles = Vec::new();
-        let owns = self.owns(p, chain);
+        let owns = self.owns(p, chain, now);
         let assigned = self.assigned(p, chain, now);
         self.visit_roles::<()>(p, chain, now, |_, account, role_ref| {
             let role = self.role(account, role_ref);
@@ -476,8 +567,17 @@ impl Engine {
         }
         for slot in self.grant_slots_of(p) {
             let grant = &self.grants[slot as usize];
-            if grant.alive && !grant.is_live(now) && chain.contains(&grant.node) {
-                ignored.push(format!("grant `{}` on `{}` has expired", grant.id, self.qualified_node_name(grant.node)));
+            if !grant.alive || !chain.contains(&grant.node) {
+                continue;
+            }
+            let where_ = self.qualified_node_name(grant.node);
+            if !grant.is_live(now) {
+                ignored.push(format!("grant `{}` on `{where_}` has expired", grant.id));
+            } else if !self.visit_grant_counts(p, slot, now) {
+                ignored.push(format!(
+                    "grant `{}` on `{where_}` counts only while its holder is a live member of that account",
+                    grant.id
+                ));
             }
         }
         ignored

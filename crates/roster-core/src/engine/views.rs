@@ -58,13 +58,14 @@ pub struct RoleView {
 }
 
 impl Engine {
-    /// The account's grants, filtered by resource and/or subject, sorted by id.
+    /// The account's grants, filtered by resource and/or subject, sorted by id. Reads the
+    /// account's own grant list: the cost is what the account holds, not the platform.
     pub fn grants(&self, account: &str, resource: Option<&str>, subject: Option<&str>) -> Vec<GrantView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<GrantView> = self
+        let mut views: Vec<GrantView> = self.accounts[a as usize]
             .grants
             .iter()
-            .filter(|g| g.alive && self.nodes[g.node as usize].account == a)
+            .map(|&slot| &self.grants[slot as usize])
             .map(|g| GrantView {
                 id: g.id.to_string(),
                 subject: match g.subject {
@@ -86,6 +87,12 @@ impl Engine {
         let &slot = self.grant_lookup(id)?;
         let node = &self.nodes[self.grants[slot as usize].node as usize];
         Some(&self.accounts[node.account as usize].id)
+    }
+
+    /// One grant by id.
+    pub fn grant(&self, id: &str) -> Option<GrantView> {
+        let account = self.grant_account(id)?;
+        self.grants(account, None, None).into_iter().find(|g| g.id == id)
     }
 
     /// One resource of an account.

@@ -16,8 +16,6 @@ use crate::http::request::{Ctx, Req, id};
 /// Default and longest invite lifetimes, in seconds.
 const DEFAULT_TTL: i64 = 7 * 24 * 3600;
 const MAX_TTL: i64 = 90 * 24 * 3600;
-/// Stands in for the not-yet-known invitee when an invite is checked at creation.
-const PENDING_INVITEE: &str = "pending-invitee";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,9 +81,10 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         },
         created_at: ctx.now,
     };
-    // Check now that the inviter may do what the invite will do.
-    let dry_run = operation(&record, PENDING_INVITEE, "pending-grant".into())?;
-    app.engine.read().await.plan(&ctx.caller.actor(), &dry_run, ctx.now)?;
+    // Check now that the inviter may do what the invite will do (for whoever accepts it).
+    let check =
+        Operation::Invite { account: account.to_owned(), role: record.role.clone(), resource: record.resource.clone() };
+    app.engine.read().await.plan(&ctx.caller.actor(), &check, ctx.now)?;
     let invite_id = record.id.clone();
     let write = Write {
         operation: None,
