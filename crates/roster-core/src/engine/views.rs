@@ -55,6 +55,8 @@ pub struct RoleView {
     pub custom: bool,
     /// Permissions it can give (conditions shown as `perm:condition`).
     pub permissions: Vec<String>,
+    /// Pack roles a holder may hand out or take away.
+    pub manages: Vec<String>,
 }
 
 impl Engine {
@@ -152,6 +154,7 @@ impl Engine {
                 rank: role.rank,
                 custom: role.custom,
                 permissions,
+                manages: role.manages.iter().map(|&m| pack.roles()[usize::from(m)].id.clone()).collect(),
             }
         };
         let live_custom = acc.custom_index.values().map(|&i| &acc.custom_roles[usize::from(i)]);

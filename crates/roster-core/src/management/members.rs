@@ -68,6 +68,10 @@ impl Engine {
         }
         let role_ref = self.joining_role(a, role)?;
         let role_id = self.role(a, role_ref).id.clone();
+        if Self::actor_is(actor, principal) {
+            // Joining an account (a child account, say) is handing oneself a role.
+            return Err(ManagementError::SelfGrant { role: role_id });
+        }
         if self.role(a, role_ref).single_holder {
             return Err(ManagementError::SingleHolderByTransferOnly { role: role_id });
         }
