@@ -544,13 +544,44 @@ fn check_state(model: &Model, rng: &mut Rng) -> Result<(), Failure> {
                 )));
             }
         }
-        if used.holds == "if assigned" {
-            let resource_grant = why
-                .considered
-                .iter()
-                .any(|u| matches!(&u.via, roster_core::Via::Grant { resource, .. } if resource != "account"));
-            if !resource_grant {
-                return Err(Failure(format!("9: assigned without a resource grant: {}", why.summary)));
+    }
+    assignments_need_resource_grants(model)
+}
+
+/// Invariant 9, over every principal, scope and permission some role holds only `if
+/// assigned`: an allow under that condition rests on a live grant on a non-account node.
+fn assignments_need_resource_grants(model: &Model) -> Result<(), Failure> {
+    let engine = model.engine();
+    for account in &model.accounts {
+        let pack = engine.account_pack(account).cloned().expect("account");
+        let assigned: Vec<&String> = pack
+            .permission_ids()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pack.roles().iter().any(|r| r.if_assigned.contains(*i)))
+            .map(|(_, id)| id)
+            .collect();
+        for scope in model.scopes(account) {
+            for principal in PRINCIPALS {
+                for permission in &assigned {
+                    let allowed = engine.check(account, principal, permission, scope.as_deref(), model.now);
+                    if !allowed.is_ok_and(|d| d.allowed) {
+                        continue;
+                    }
+                    let why =
+                        engine.explain(account, principal, permission, scope.as_deref(), model.now).expect("explain");
+                    let Some(used) = why.granted_by.as_ref().filter(|u| u.holds == "if assigned") else { continue };
+                    let resource_grant = why
+                        .considered
+                        .iter()
+                        .any(|u| matches!(&u.via, roster_core::Via::Grant { resource, .. } if resource != "account"));
+                    if !resource_grant {
+                        return Err(Failure(format!(
+                            "9: {} assigned without a resource grant: {}",
+                            used.role, why.summary
+                        )));
+                    }
+                }
             }
         }
     }
