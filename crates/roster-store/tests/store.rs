@@ -125,6 +125,14 @@ async fn populate(store: &Store, engine: &mut Engine) {
             owner: None,
         },
         Operation::CreateGroup { account: "acme".into(), group: "readers".into() },
+        // Groups hold members of the account only.
+        Operation::AddMember {
+            account: "acme".into(),
+            principal: "gus".into(),
+            role: None,
+            external: true,
+            expires_at: None,
+        },
         Operation::AddGroupMember { account: "acme".into(), group: "readers".into(), principal: "gus".into() },
         Operation::Grant {
             id: "g1".into(),
@@ -283,10 +291,10 @@ async fn the_audit_chain_detects_a_row_edited_behind_the_daemons_back() {
         let mut engine = engine();
         populate(&db.store, &mut engine).await;
         let events = db.store.audit("acme", 0, 1000, None, None).await.expect("audit");
-        assert_eq!(events.len(), 10, "{}: one event per management call", db.label);
-        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+        assert_eq!(events.len(), 11, "{}: one event per management call", db.label);
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=11).collect::<Vec<_>>());
         let report = db.store.verify_audit("acme").await.expect("verify");
-        assert!(report.ok && report.events == 10, "{}: {report:?}", db.label);
+        assert!(report.ok && report.events == 11, "{}: {report:?}", db.label);
         db.store
             .connection()
             .execute_unprepared("UPDATE audit_events SET actor = 'mallory' WHERE seq = 4")

@@ -68,14 +68,20 @@ fn every_v1_route_needs_a_token() {
     assert_eq!(send(&d.address, "GET", "/readyz", &[], b"").status, 200);
 }
 
-fn principal_token(d: &Daemon, principal: &str) -> String {
+pub(crate) fn principal_token(d: &Daemon, principal: &str) -> String {
     let r =
         d.call("POST", "/v1/tokens", None, Some(json!({ "name": format!("for-{principal}"), "principal": principal })));
     assert_eq!(r.status, 201, "{}", r.text);
     r.json()["token"].as_str().expect("token").to_owned()
 }
 
-fn as_token(d: &Daemon, token: &str, method: &str, path: &str, body: serde_json::Value) -> roster_e2e::http::Response {
+pub(crate) fn as_token(
+    d: &Daemon,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> roster_e2e::http::Response {
     let bearer = format!("Bearer {token}");
     send(&d.address, method, path, &[("Authorization", &bearer)], body.to_string().as_bytes())
 }

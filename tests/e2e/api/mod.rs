@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod reads;
 mod restart;
 mod seeds;
 mod telemetry;

@@ -191,7 +191,7 @@ impl Engine {
         }
         self.grant_slots_of(p).any(|slot| {
             let grant = &self.grants[slot as usize];
-            grant.is_live(now) && self.nodes[grant.node as usize].account == a
+            grant.is_live(now) && self.nodes[grant.node as usize].account == a && self.visit_grant_counts(p, slot, now)
         })
     }
 }

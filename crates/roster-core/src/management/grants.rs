@@ -140,8 +140,8 @@ impl Engine {
     /// Adding or removing a group member hands out or takes away every role the group
     /// carries: the actor needs `group.manage`, and must manage each carried role where it
     /// is carried; nobody changes their own place in a group that carries roles; a new
-    /// member must be a live member of the account (unless every carried role is open to
-    /// non-members, as in a group that carries none yet); protected members are out of reach.
+    /// member must be a live member of the account (unless the pack opens roles to non-members
+    /// and every carried role is one of them); protected members are out of reach.
     pub(super) fn plan_group_member(
         &self,
         actor: &Actor,
@@ -176,8 +176,14 @@ impl Engine {
         if add {
             // A non-member gets nothing from a members-only role (see `visit_roles`), but
             // joining a group that carries one is refused outright rather than left inert.
-            let open =
-                carried.iter().all(|c| self.role(self.nodes[c.node as usize].account, c.role).grantable_to_non_members);
+            // A non-member joins only where the pack lets roles go to non-members and every
+            // role the group carries is such a role (a non-member would get nothing from a
+            // members-only one, but joining is refused outright rather than left inert).
+            let pack_opens = self.account_pack_of(a).roles().iter().any(|r| r.grantable_to_non_members);
+            let open = pack_opens
+                && carried
+                    .iter()
+                    .all(|c| self.role(self.nodes[c.node as usize].account, c.role).grantable_to_non_members);
             let member = self.principal_lookup(principal).is_some_and(|&p| self.live_member_at_or_above(p, a, now));
             if !member && !open {
                 return Err(not_a_member());

@@ -1,6 +1,8 @@
-//! Who may see whom: a protected member (the staff pack's Super Admin) is invisible and
-//! untouchable to everyone but themselves and the platform. To anyone else they look
-//! exactly like a principal who is not a member: same refusals, same texts.
+//! Who may see what. A protected member (the staff pack's Super Admin) is invisible and
+//! untouchable to everyone but themselves and the platform: to anyone else they look
+//! exactly like a principal who is not a member (same refusals, same texts). An account a
+//! principal holds nothing in does not exist for them, and a resource is read only with
+//! its type's `.view` permission.
 
 use super::{Actor, ManagementError, Result};
 use crate::engine::{Engine, Membership};
@@ -46,5 +48,31 @@ impl Engine {
     /// someone else): read paths leave such principals out of every answer.
     pub fn is_hidden_from(&self, actor: &Actor, account: &str, principal: &str) -> bool {
         self.account_id(account).is_ok_and(|a| self.hidden_from(actor, a, principal))
+    }
+}
+
+impl Engine {
+    /// Whether `actor` may learn anything about `account`: the platform always; a principal
+    /// only while they hold something there (a live membership there or above, or a grant
+    /// that counts). Everyone else must get the answer a nonexistent account gets.
+    pub fn may_read_account(&self, actor: &Actor, account: &str, now: i64) -> bool {
+        match actor {
+            Actor::Service => self.has_account(account),
+            Actor::Principal(id) => self.reaches_account(account, id, now),
+        }
+    }
+
+    /// Whether `actor` may read `resource` of `account` (its owner, its children): the
+    /// platform always; a principal with the pack's `<type>.view` on it.
+    pub fn may_view_resource(&self, actor: &Actor, account: &str, resource: &str, now: i64) -> bool {
+        let Ok(a) = self.account_id(account) else { return false };
+        let Some(node) = self.resource_node(a, resource) else { return false };
+        let Actor::Principal(id) = actor else { return true };
+        let pack = self.account_pack_of(a);
+        let ty = &pack.types()[usize::from(self.nodes[node as usize].ty)].name;
+        let (Some(view), Some(&p)) = (pack.permission(&format!("{ty}.view")), self.principal_lookup(id)) else {
+            return false;
+        };
+        self.decide(p, node, view, now).allowed
     }
 }

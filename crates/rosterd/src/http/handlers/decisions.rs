@@ -63,6 +63,16 @@ fn may_ask_about(ctx: &Ctx, principal: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A principal asking about an account they hold nothing in gets the answer a nonexistent
+/// account gets, even about themselves: no id of another tenant is confirmed.
+fn may_ask_in(engine: &Engine, ctx: &Ctx, account: &str) -> Result<(), ApiError> {
+    let actor = ctx.caller.actor();
+    if matches!(actor, Actor::Principal(_)) && !engine.may_read_account(&actor, account, ctx.now) {
+        return Err(super::no_such_account(account));
+    }
+    Ok(())
+}
+
 /// One decision as the API returns it.
 #[derive(Debug, Serialize)]
 struct Answer {
@@ -90,6 +100,7 @@ fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<Answer, ApiError>
     id("account", &check.account)?;
     id("principal", &check.principal)?;
     may_ask_about(ctx, &check.principal)?;
+    may_ask_in(engine, ctx, &check.account)?;
     let resource = check.resource.as_deref();
     decide(engine, ctx, check, resource)
 }
@@ -167,6 +178,7 @@ pub(crate) async fn permissions(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     id("principal", &body.principal)?;
     may_ask_about(ctx, &body.principal)?;
     let engine = engine_at(app, body.min_revision).await?;
+    may_ask_in(&engine, ctx, &body.account)?;
     let effective = engine.effective_permissions(&body.account, &body.principal, body.resource.as_deref(), ctx.now)?;
     Reply::ok(
         serde_json::json!({ "permissions": effective.permissions, "roles": effective.roles, "revision": engine.revision() }),
@@ -199,6 +211,7 @@ pub(crate) async fn lookup_resources(app: &App, ctx: &Ctx, req: &Req) -> Result<
         return Err(ApiError::invalid("limit: must be from 1 to 1000"));
     }
     let engine = engine_at(app, body.min_revision).await?;
+    may_ask_in(&engine, ctx, &body.account)?;
     let all = engine.lookup_resources(&body.account, &body.principal, &body.permission, &body.ty, ctx.now)?;
     let cursor = body.cursor.unwrap_or_default();
     let mut items: Vec<String> = all.into_iter().filter(|r| *r > cursor).take(limit + 1).collect();
@@ -229,6 +242,11 @@ pub(crate) async fn lookup_subjects(app: &App, ctx: &Ctx, req: &Req) -> Result<R
         super::read_guard(app, ctx, &body.account, Some("member.view")).await?;
     }
     let engine = engine_at(app, body.min_revision).await?;
-    let subjects = engine.lookup_subjects(&body.account, &body.permission, body.resource.as_deref(), ctx.now)?;
+    let actor = ctx.caller.actor();
+    let subjects: Vec<String> = engine
+        .lookup_subjects(&body.account, &body.permission, body.resource.as_deref(), ctx.now)?
+        .into_iter()
+        .filter(|p| !engine.is_hidden_from(&actor, &body.account, p))
+        .collect();
     Reply::ok(serde_json::json!({ "principals": subjects, "revision": engine.revision() }))
 }

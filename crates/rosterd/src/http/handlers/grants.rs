@@ -63,10 +63,14 @@ pub(crate) async fn get_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
     let account = req.param("account")?;
     let name = resource_name(req)?;
     read_guard(app, ctx, account, None).await?;
-    let view = app.engine.read().await.resource(account, &name);
-    Reply::ok(
-        view.ok_or_else(|| ApiError::not_found(format!("resource `{name}` does not exist in account `{account}`")))?,
-    )
+    let engine = app.engine.read().await;
+    let actor = ctx.caller.actor();
+    // Read with the type's `.view` only; one the caller may not view does not exist for them.
+    let view = engine.resource(account, &name).filter(|_| engine.may_view_resource(&actor, account, &name, ctx.now));
+    let mut view =
+        view.ok_or_else(|| ApiError::not_found(format!("resource `{name}` does not exist in account `{account}`")))?;
+    view.children.retain(|child| engine.may_view_resource(&actor, account, child, ctx.now));
+    Reply::ok(view)
 }
 
 pub(crate) async fn delete_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
@@ -101,6 +105,7 @@ pub(crate) async fn list_grants(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
         .grants(account, req.query.get("resource").map(String::as_str), req.query.get("subject").map(String::as_str))
         .into_iter()
         .filter(|g| sees_all || own.as_deref() == Some(g.subject.as_str()))
+        .filter(|g| g.subject.strip_prefix("principal:").is_none_or(|p| !engine.is_hidden_from(&actor, account, p)))
         .collect();
     Reply::ok(serde_json::json!({ "items": items }))
 }
@@ -177,7 +182,13 @@ pub(crate) async fn create_group(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
 pub(crate) async fn list_groups(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(app, ctx, account, Some("member.view")).await?;
-    Reply::ok(serde_json::json!({ "items": app.engine.read().await.group_views(account) }))
+    let engine = app.engine.read().await;
+    let actor = ctx.caller.actor();
+    let mut groups = engine.group_views(account);
+    for group in &mut groups {
+        group.members.retain(|p| !engine.is_hidden_from(&actor, account, p));
+    }
+    Reply::ok(serde_json::json!({ "items": groups }))
 }
 
 pub(crate) async fn put_group_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {

@@ -58,31 +58,26 @@ fn to_json(value: impl Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(value).map_err(|e| ApiError::new(super::problem::Code::Internal, e.to_string()))
 }
 
-/// Refuses unless the account exists and the caller may read it: the platform always, a
-/// principal when they hold `permission` there (or, with `None`, anything in it).
+/// Refuses unless the account exists and the caller may read it: the platform always; a
+/// principal only while they hold something in it (otherwise the answer is exactly the one
+/// a nonexistent account gets), and, with `permission`, when they hold it there.
 pub(crate) async fn read_guard(app: &App, ctx: &Ctx, account: &str, permission: Option<&str>) -> Result<(), ApiError> {
     let engine = app.engine.read().await;
-    if !engine.has_account(account) {
-        return Err(ApiError::not_found(format!("account `{account}` does not exist")));
-    }
-    if ctx.caller.is_platform() {
-        return Ok(());
-    }
     let actor = ctx.caller.actor();
-    match permission {
-        Some(permission) => {
-            let require =
-                Operation::Require { account: account.to_owned(), resource: None, permission: permission.to_owned() };
-            engine.plan(&actor, &require, ctx.now)?;
-            Ok(())
-        }
-        None => match &actor {
-            roster_core::Actor::Principal(id) if engine.reaches_account(account, id, ctx.now) => Ok(()),
-            _ => {
-                Err(ApiError::forbidden(format!("`{}` holds nothing in account `{account}`", ctx.caller.audit_name())))
-            }
-        },
+    if !engine.may_read_account(&actor, account, ctx.now) {
+        return Err(no_such_account(account));
     }
+    if let Some(permission) = permission {
+        let require =
+            Operation::Require { account: account.to_owned(), resource: None, permission: permission.to_owned() };
+        engine.plan(&actor, &require, ctx.now)?;
+    }
+    Ok(())
+}
+
+/// The one answer for an account that does not exist, or that the caller holds nothing in.
+pub(crate) fn no_such_account(account: &str) -> ApiError {
+    ApiError::not_found(format!("account `{account}` does not exist"))
 }
 
 /// Refuses unless the caller is the platform itself (a service token without Roster-Act-As).

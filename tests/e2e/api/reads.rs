@@ -1,0 +1,109 @@
+//! Reads are no wider than permissions (issue 8, holes 7 and 8): a protected member is
+//! invisible on every read path, a resource is read only with its type's `.view`, and an
+//! account a principal holds nothing in answers exactly like one that does not exist.
+
+use roster_e2e::daemon::{Daemon, backends};
+use serde_json::json;
+
+use super::auth::{as_token, principal_token};
+use super::{add_member, create_account};
+
+/// A staff account whose Super Admin is `sue`, with an Admin `al`.
+fn staff(d: &Daemon) {
+    create_account(d, "acme", "staff", "sue");
+    add_member(d, "acme", "al", "admin");
+    add_member(d, "acme", "tim", "teammate");
+    let project = d.call("POST", "/v1/accounts/acme/resources", None, Some(json!({ "resource": "project:p" })));
+    assert_eq!(project.status, 201, "{}", project.text);
+}
+
+#[test]
+fn hole07_lookup_subjects_never_names_the_protected_member() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        staff(&d);
+        let ask = json!({ "account": "acme", "permission": "member.view" });
+        let by_admin = d.call("POST", "/v1/lookup/subjects", Some("al"), Some(ask.clone()));
+        assert_eq!(by_admin.status, 200, "{}", by_admin.text);
+        assert!(!by_admin.text.contains("sue"), "{backend:?}: {}", by_admin.text);
+        assert!(by_admin.text.contains("al"));
+        let by_platform = d.call("POST", "/v1/lookup/subjects", None, Some(ask));
+        assert!(by_platform.text.contains("sue"), "the platform sees everyone: {}", by_platform.text);
+    }
+}
+
+#[test]
+fn hole07_grants_and_groups_treat_the_protected_member_as_a_stranger() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        staff(&d);
+        let grant = |who: &str| {
+            d.call(
+                "POST",
+                "/v1/accounts/acme/grants",
+                Some("al"),
+                Some(
+                    json!({ "subject": format!("principal:{who}"), "resource": "project:p", "role": "project_member" }),
+                ),
+            )
+        };
+        let (to_sue, to_nobody) = (grant("sue"), grant("nobody"));
+        assert_eq!(to_sue.status, to_nobody.status, "{backend:?}: {}", to_sue.text);
+        assert_eq!(to_sue.text.replace("sue", "X"), to_nobody.text.replace("nobody", "X"));
+        assert_eq!(d.call("POST", "/v1/accounts/acme/groups", Some("al"), Some(json!({ "id": "crew" }))).status, 201);
+        let join = |who: &str| d.call("PUT", &format!("/v1/accounts/acme/groups/crew/members/{who}"), Some("al"), None);
+        let (sue, nobody) = (join("sue"), join("nobody"));
+        assert_eq!((sue.status, sue.text.replace("sue", "X")), (nobody.status, nobody.text.replace("nobody", "X")));
+    }
+}
+
+#[test]
+fn hole08_a_resource_is_read_only_with_its_view_permission() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "t", "workspace", "root");
+        add_member(&d, "t", "una", "user");
+        add_member(&d, "t", "vic", "user");
+        let create = |who: &str, resource: &str, parent: Option<&str>| {
+            let body = json!({ "resource": resource, "parent": parent });
+            d.call("POST", "/v1/accounts/t/resources", Some(who), Some(body))
+        };
+        assert_eq!(create("una", "workspace:w", None).status, 201);
+        assert_eq!(create("una", "project:secret", Some("workspace:w")).status, 201);
+        let own = d.call("GET", "/v1/accounts/t/resources/workspace/w", Some("una"), None);
+        assert_eq!(own.status, 200, "{}", own.text);
+        assert_eq!(own.json()["children"], json!(["project:secret"]));
+        let other = d.call("GET", "/v1/accounts/t/resources/workspace/w", Some("vic"), None);
+        let missing = d.call("GET", "/v1/accounts/t/resources/workspace/zz", Some("vic"), None);
+        assert_eq!(other.status, 404, "{backend:?}: another user's workspace: {}", other.text);
+        assert_eq!(other.text.replace("workspace:w", "X"), missing.text.replace("workspace:zz", "X"));
+        assert!(!other.text.contains("secret"));
+    }
+}
+
+#[test]
+fn hole08_another_tenant_answers_like_a_nonexistent_account() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "a", "studio", "alice");
+        create_account(&d, "b", "studio", "bob");
+        let alice = principal_token(&d, "alice");
+        let ask = |account: &str| {
+            let body = json!({ "account": account, "principal": "alice", "permission": "billing.view" });
+            as_token(&d, &alice, "POST", "/v1/check", body)
+        };
+        let (other, missing) = (ask("b"), ask("zz"));
+        assert_eq!(other.status, 404, "{backend:?}: {}", other.text);
+        assert_eq!(other.text.replace("`b`", "`X`"), missing.text.replace("`zz`", "`X`"));
+        for path in ["/v1/accounts/b", "/v1/accounts/b/members", "/v1/accounts/b/roles"] {
+            let (other, missing) = (
+                as_token(&d, &alice, "GET", path, json!(null)),
+                as_token(&d, &alice, "GET", &path.replace("/b", "/zz"), json!(null)),
+            );
+            assert_eq!(other.status, 404, "{path}: {}", other.text);
+            assert_eq!(other.text.replace("`b`", "`X`"), missing.text.replace("`zz`", "`X`"), "{path}");
+        }
+        let own = ask("a");
+        assert_eq!(own.status, 200, "{}", own.text);
+    }
+}
