@@ -7,6 +7,7 @@ pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
+mod m20261124_000001_grants_per_account;
 
 /// Runs Roster's migrations.
 pub struct Migrator;
@@ -14,6 +15,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration)]
+        vec![Box::new(m20261123_000001_initial::Migration), Box::new(m20261124_000001_grants_per_account::Migration)]
     }
 }

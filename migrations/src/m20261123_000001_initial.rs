@@ -140,7 +140,7 @@ const DOWN: &[&str] = &[
     "DROP TABLE roster_meta",
 ];
 
-async fn run_all(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+pub(crate) async fn run_all(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
     let db = manager.get_connection();
     for statement in statements {
         db.execute_unprepared(statement).await?;

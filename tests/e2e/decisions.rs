@@ -118,12 +118,15 @@ fn incremental_updates_take_effect_at_once() {
     w.external("s1", "pat", "user");
     w.grant("g1", "s1", "principal:pat", Some("studio:a"), "studio_client");
     assert!(w.can("s1", "pat", "pickaxe.view", Some("pickaxe:theirs")), "a grant reaches descendants");
-    w.setup(Operation::RevokeGrant { id: "g1".into() });
+    w.setup(Operation::RevokeGrant { account: "s1".into(), id: "g1".into() });
     assert!(!w.can("s1", "pat", "pickaxe.view", Some("pickaxe:theirs")));
     w.grant("g2", "s1", "principal:pat", Some("pickaxe:theirs"), "pickaxe_user");
     w.setup(Operation::DeleteResource { account: "s1".into(), resource: "studio:a".into() });
     assert!(!w.engine.has_resource("s1", "pickaxe:theirs"), "descendants go with it");
-    assert!(w.engine.apply(Change::RemoveGrant { id: "g2".into() }).is_err(), "grants on deleted resources are gone");
+    assert!(
+        w.engine.apply(Change::RemoveGrant { account: "s1".into(), id: "g2".into() }).is_err(),
+        "grants on deleted resources are gone"
+    );
     w.resource("s1", "studio:a", None, None);
     w.resource("s1", "pickaxe:theirs", Some("studio:a"), None);
     assert!(!w.can("s1", "pat", "pickaxe.view", Some("pickaxe:theirs")), "a re-created resource starts with no grants");

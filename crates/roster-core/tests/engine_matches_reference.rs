@@ -189,8 +189,8 @@ fn apply_op(engine: &mut Engine, plain: &mut Plain, roles: usize, op: (u8, u8, u
         }
         5 => {
             if let Some(index) = (!plain.grants.is_empty()).then(|| usize::from(y) % plain.grants.len()) {
-                let id = plain.grants[index].0.clone();
-                engine.apply(Change::RemoveGrant { id }).expect("existing grant");
+                let (id, account) = (plain.grants[index].0.clone(), plain.grants[index].1.clone());
+                engine.apply(Change::RemoveGrant { account, id }).expect("existing grant");
                 plain.grants.remove(index);
             }
         }

@@ -225,7 +225,7 @@ fn hole11_what_an_actor_hands_out_lapses_with_their_standing() {
     w.member("acme", "bob", "teammate");
     w.resource("acme", "project:p", None, None);
     w.act(Some("al"), grant("g-bob", "acme", "principal:bob", Some("project:p"), "project_member")).expect("granted");
-    assert_eq!(w.engine.grant("g-bob").and_then(|g| g.expires_at), Some(NOW + 600));
+    assert_eq!(w.engine.grant("acme", "g-bob").and_then(|g| g.expires_at), Some(NOW + 600));
     assert!(!w.can_at("acme", "bob", "project.view", Some("project:p"), NOW + 600));
 }
 
@@ -275,7 +275,7 @@ fn hole13_ownership_ends_with_the_standing_that_created_it() {
     w.act(Some("una"), grant("g-vic", "t", "principal:vic", Some("workspace:w"), "workspace_member")).expect("invited");
     w.act(Some("vic"), own("project:p", Some("workspace:w"))).expect("vic's project");
     assert!(w.can("t", "vic", "asset.upload", Some("project:p")));
-    w.act(Some("una"), Operation::RevokeGrant { id: "g-vic".into() }).expect("revoked");
+    w.act(Some("una"), Operation::RevokeGrant { account: "t".into(), id: "g-vic".into() }).expect("revoked");
     assert!(!w.can("t", "vic", "project.view", Some("project:p")), "owning it outlived the invitation");
     assert!(!w.can("t", "vic", "asset.upload", Some("project:p")));
 }
@@ -311,4 +311,23 @@ fn hole16_promotion_only_refuses_a_change_that_takes_permissions_away() {
     let by_platform = w.act(None, change_role("acme", "pam", "hollow"));
     assert!(matches!(by_platform, Err(ManagementError::DemotionByPermission { .. })), "the ladder binds everyone");
     w.act(Some("al"), change_role("acme", "pam", "admin")).expect("a real promotion");
+}
+
+#[test]
+fn hole14_grant_ids_are_scoped_per_account() {
+    let mut w = World::new();
+    w.account("a", "studio", "alice");
+    w.account("b", "studio", "bob");
+    w.member("a", "amy", "user");
+    w.member("b", "ben", "user");
+    w.resource("a", "studio:s", None, None);
+    w.resource("b", "studio:s", None, None);
+    w.act(Some("alice"), grant("pending-grant", "a", "principal:amy", Some("studio:s"), "studio_client"))
+        .expect("a squatted id");
+    w.act(Some("bob"), grant("pending-grant", "b", "principal:ben", Some("studio:s"), "studio_client"))
+        .expect("the same id in another tenant is free");
+    let clash = w.act(Some("alice"), grant("pending-grant", "a", "principal:amy", None, "user"));
+    assert!(matches!(clash, Err(ManagementError::Change(ChangeError::GrantExists { .. }))));
+    w.act(Some("bob"), Operation::RevokeGrant { account: "b".into(), id: "pending-grant".into() }).expect("revoked");
+    assert!(w.engine.grant("a", "pending-grant").is_some(), "the other tenant's grant is untouched");
 }

@@ -218,7 +218,7 @@ impl Model {
             11 => {
                 let grants = self.engine().grants(&account, None, None);
                 match rng.pick(&grants) {
-                    Some(g) => Operation::RevokeGrant { id: g.id.clone() },
+                    Some(g) => Operation::RevokeGrant { account: account.clone(), id: g.id.clone() },
                     None => Operation::CreateGroup { account, group },
                 }
             }
@@ -339,9 +339,8 @@ fn check_operation(
                     }
                 }
             }
-            Change::RemoveGrant { id } => {
-                if let Some(grant) = before.grant(id) {
-                    let account = before.grant_account(id).unwrap_or_default();
+            Change::RemoveGrant { account, id } => {
+                if let Some(grant) = before.grant(account, id) {
                     let resource = (grant.resource != "account").then_some(grant.resource.as_str());
                     if !leaving && !manages(before, account, me, resource, &grant.role, now) {
                         return fail("1: a revoked role the actor does not manage");

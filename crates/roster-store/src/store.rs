@@ -671,8 +671,12 @@ async fn write_change<C: ConnectionTrait>(
             .exec(db)
             .await?;
         }
-        Change::RemoveGrant { id } => {
-            grant::Entity::delete_by_id(id).exec(db).await?;
+        Change::RemoveGrant { account, id } => {
+            grant::Entity::delete_many()
+                .filter(grant::Column::AccountId.eq(account))
+                .filter(grant::Column::Id.eq(id))
+                .exec(db)
+                .await?;
         }
         Change::AddGroup { account, group } => {
             group::Entity::insert(group::ActiveModel { account_id: Set(account), group_id: Set(group), seq: Set(seq) })

@@ -107,3 +107,28 @@ fn hole08_another_tenant_answers_like_a_nonexistent_account() {
         assert_eq!(own.status, 200, "{}", own.text);
     }
 }
+
+#[test]
+fn hole14_a_grant_id_taken_in_one_tenant_is_free_in_another() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "a", "studio", "alice");
+        create_account(&d, "b", "studio", "bob");
+        for account in ["a", "b"] {
+            let body = json!({ "resource": "studio:s" });
+            assert_eq!(d.call("POST", &format!("/v1/accounts/{account}/resources"), None, Some(body)).status, 201);
+        }
+        let grant = |account: &str, by: &str| {
+            let body =
+                json!({ "id": "shared", "subject": "principal:cli", "resource": "studio:s", "role": "studio_client" });
+            d.call("POST", &format!("/v1/accounts/{account}/grants"), Some(by), Some(body))
+        };
+        assert_eq!(grant("a", "alice").status, 201);
+        let other = grant("b", "bob");
+        assert_eq!(other.status, 201, "{backend:?}: {}", other.text);
+        assert_eq!(grant("a", "alice").status, 409, "taken in its own account");
+        assert_eq!(d.call("DELETE", "/v1/accounts/b/grants/shared", Some("bob"), None).status, 200);
+        let kept = d.call("GET", "/v1/accounts/a/grants", None, None);
+        assert!(kept.text.contains("shared"), "{}", kept.text);
+    }
+}

@@ -119,7 +119,7 @@ pub enum Change {
     },
     /// A role on a resource (or the account) for a principal or group.
     AddGrant {
-        /// Grant id, unique across the engine.
+        /// Grant id, unique within the account.
         id: String,
         /// Account id.
         account: String,
@@ -134,7 +134,9 @@ pub enum Change {
     },
     /// Deletes a grant.
     RemoveGrant {
-        /// Grant id.
+        /// Account id.
+        account: String,
+        /// Grant id, unique within the account.
         id: String,
     },
     /// A new, empty group.
@@ -305,11 +307,21 @@ pub enum ChangeError {
         group: String,
     },
     /// No such grant.
-    #[error("grant `{0}` does not exist")]
-    UnknownGrant(String),
-    /// The grant id is taken.
-    #[error("grant `{0}` already exists")]
-    GrantExists(String),
+    #[error("grant `{id}` does not exist in account `{account}`")]
+    UnknownGrant {
+        /// Account id.
+        account: String,
+        /// Grant id.
+        id: String,
+    },
+    /// The grant id is taken in the account.
+    #[error("grant `{id}` already exists in account `{account}`")]
+    GrantExists {
+        /// Account id.
+        account: String,
+        /// Grant id.
+        id: String,
+    },
     /// A custom role that breaks the rules for custom roles.
     #[error("custom role `{role}`: {reason}")]
     InvalidCustomRole {
@@ -372,8 +384,9 @@ impl Engine {
             Change::AddGrant { id, account, subject, resource, role, expires_at } => {
                 self.add_grant(id, &account, subject, resource.as_deref(), &role, expires_at)?
             }
-            Change::RemoveGrant { id } => {
-                let slot = self.grant_lookup(id.as_str()).copied().ok_or(ChangeError::UnknownGrant(id))?;
+            Change::RemoveGrant { account, id } => {
+                let a = self.account_id(&account)?;
+                let slot = self.grant_lookup(a, &id).copied().ok_or(ChangeError::UnknownGrant { account, id })?;
                 self.remove_grant(slot);
             }
             Change::AddGroup { account, group } => {
@@ -546,6 +559,7 @@ impl Engine {
             custom_index: Default::default(),
             free_custom_slots: Vec::new(),
             grants: Vec::new(),
+            grant_ids: Default::default(),
         });
         self.account_index.insert(id.into(), a);
         Ok(())
@@ -625,9 +639,9 @@ impl Engine {
         };
         let slot = self.grants.len() as u32;
         self.grants.push(GrantRec::new(&id, subject, node, role, expires_at));
-        let grants = &self.grants;
-        self.grant_index.insert(slot, |s| grants[s as usize].id.as_str());
         let account = self.nodes[node as usize].account;
+        let grants = &self.grants;
+        self.accounts[account as usize].grant_ids.insert(slot, |s| grants[s as usize].id.as_str());
         self.accounts[account as usize].grants.push(slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.push((slot, node)),
@@ -642,7 +656,10 @@ impl Engine {
         }
         // Out of the index first: it finds the slot by the name the grant still holds.
         let grants = &self.grants;
-        self.grant_index.remove(grants[slot as usize].id.as_str(), |s| grants[s as usize].id.as_str());
+        let account = self.nodes[grants[slot as usize].node as usize].account;
+        self.accounts[account as usize]
+            .grant_ids
+            .remove(grants[slot as usize].id.as_str(), |s| grants[s as usize].id.as_str());
         let grant = &mut self.grants[slot as usize];
         grant.alive = false;
         let (node, subject) = (grant.node, grant.subject);

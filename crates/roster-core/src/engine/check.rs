@@ -46,11 +46,12 @@ impl Engine {
             Change::AddGrant { id, account, subject, resource, role, .. } => {
                 self.resolve_new_grant(id, account, subject, resource.as_deref(), role).map(drop)
             }
-            Change::RemoveGrant { id } => {
-                if self.grant_lookup(id.as_str()).is_some() {
+            Change::RemoveGrant { account, id } => {
+                let a = self.account_id(account)?;
+                if self.grant_lookup(a, id).is_some() {
                     Ok(())
                 } else {
-                    Err(ChangeError::UnknownGrant(id.clone()))
+                    Err(ChangeError::UnknownGrant { account: account.clone(), id: id.clone() })
                 }
             }
             Change::AddGroup { account, group } => {
@@ -206,10 +207,10 @@ impl Engine {
         role: &str,
     ) -> Result<(u32, NodeId, RoleRef)> {
         check_id("grant", id)?;
-        if self.grant_lookup(id).is_some() {
-            return Err(ChangeError::GrantExists(id.to_owned()));
-        }
         let a = self.account_id(account)?;
+        if self.grant_lookup(a, id).is_some() {
+            return Err(ChangeError::GrantExists { account: account.to_owned(), id: id.to_owned() });
+        }
         let node = self.node_of(a, resource).ok_or_else(|| ChangeError::UnknownResource {
             account: account.to_owned(),
             resource: resource.unwrap_or_default().to_owned(),

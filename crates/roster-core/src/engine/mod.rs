@@ -132,6 +132,9 @@ pub(crate) struct Account {
     pub(crate) free_custom_slots: Vec<u16>,
     /// Live grants on the account's node and resources.
     pub(crate) grants: Vec<GrantSlot>,
+    /// The account's live grants by id: grant ids are scoped per account, so an id taken
+    /// in one tenant says nothing about another.
+    pub(crate) grant_ids: name_index::NameIndex,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -206,7 +209,6 @@ pub struct Engine {
     pub(crate) principal_index: name_index::NameIndex,
     pub(crate) groups: Vec<Group>,
     pub(crate) grants: Vec<GrantRec>,
-    pub(crate) grant_index: name_index::NameIndex,
     pub(crate) revision: u64,
 }
 
@@ -384,9 +386,9 @@ impl Engine {
         self.principal_index.get(id, |p| self.principals[p as usize].id.as_str())
     }
 
-    /// A grant's slot by id (live grants only: removed ones leave the index).
-    pub(crate) fn grant_lookup(&self, id: &str) -> Option<&GrantSlot> {
-        self.grant_index.get(id, |slot| self.grants[slot as usize].id.as_str())
+    /// A grant's slot by account and id (live grants only: removed ones leave the index).
+    pub(crate) fn grant_lookup(&self, account: AccountId, id: &str) -> Option<&GrantSlot> {
+        self.accounts[account as usize].grant_ids.get(id, |slot| self.grants[slot as usize].id.as_str())
     }
 
     /// A resource of the account by name.

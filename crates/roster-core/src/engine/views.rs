@@ -84,16 +84,10 @@ impl Engine {
         views
     }
 
-    /// The account a grant belongs to.
-    pub fn grant_account(&self, id: &str) -> Option<&str> {
-        let &slot = self.grant_lookup(id)?;
-        let node = &self.nodes[self.grants[slot as usize].node as usize];
-        Some(&self.accounts[node.account as usize].id)
-    }
-
-    /// One grant by id.
-    pub fn grant(&self, id: &str) -> Option<GrantView> {
-        let account = self.grant_account(id)?;
+    /// One grant of an account by id.
+    pub fn grant(&self, account: &str, id: &str) -> Option<GrantView> {
+        let &a = self.account_index.get(account)?;
+        self.grant_lookup(a, id)?;
         self.grants(account, None, None).into_iter().find(|g| g.id == id)
     }
 

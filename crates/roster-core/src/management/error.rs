@@ -295,11 +295,11 @@ fn change_kind(change: &ChangeError) -> ErrorKind {
         | C::UnknownRole { .. }
         | C::UnknownMember { .. }
         | C::UnknownGroup { .. }
-        | C::UnknownGrant(_) => ErrorKind::NotFound,
+        | C::UnknownGrant { .. } => ErrorKind::NotFound,
         C::AccountExists(_)
         | C::ResourceExists { .. }
         | C::GroupExists { .. }
-        | C::GrantExists(_)
+        | C::GrantExists { .. }
         | C::RoleInUse(_) => ErrorKind::Conflict,
         C::BadId { .. }
         | C::ChildPackMismatch { .. }

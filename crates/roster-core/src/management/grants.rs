@@ -88,19 +88,20 @@ impl Engine {
         }])
     }
 
-    pub(super) fn plan_revoke_grant(&self, actor: &Actor, id: &str, now: i64) -> Result<Vec<Change>> {
-        let unknown = || ManagementError::Change(ChangeError::UnknownGrant(id.to_owned()));
-        let &slot = self.grant_lookup(id).ok_or_else(unknown)?;
+    pub(super) fn plan_revoke_grant(&self, actor: &Actor, account: &str, id: &str, now: i64) -> Result<Vec<Change>> {
+        let unknown =
+            || ManagementError::Change(ChangeError::UnknownGrant { account: account.to_owned(), id: id.to_owned() });
+        let a = self.account_id(account)?;
+        let &slot = self.grant_lookup(a, id).ok_or_else(unknown)?;
         let grant = &self.grants[slot as usize];
-        let account = self.nodes[grant.node as usize].account;
         if let SubjectRef::Principal(p) = grant.subject
-            && self.hidden_from(actor, account, &self.principals[p as usize].id)
+            && self.hidden_from(actor, a, &self.principals[p as usize].id)
         {
             return Err(unknown());
         }
         self.require_at(actor, grant.node, "grant.manage", now)?;
         self.require_manages_at(actor, grant.node, grant.role, now)?;
-        Ok(vec![Change::RemoveGrant { id: id.to_owned() }])
+        Ok(vec![Change::RemoveGrant { account: account.to_owned(), id: id.to_owned() }])
     }
 
     /// The roles a group's live grants carry.

@@ -290,14 +290,21 @@ impl Engine {
                 }
             }
         }
-        let mut grants: Vec<&str> = self.principals[p as usize]
+        let mut grants: Vec<(&str, &str)> = self.principals[p as usize]
             .grants
             .iter()
             .filter(|&&(_, node)| reached.contains(&self.nodes[node as usize].account))
-            .map(|&(slot, _)| self.grants[slot as usize].id.as_str())
+            .map(|&(slot, node)| {
+                let account = &self.accounts[self.nodes[node as usize].account as usize].id;
+                (account.as_str(), self.grants[slot as usize].id.as_str())
+            })
             .collect();
         grants.sort_unstable();
-        changes.extend(grants.into_iter().map(|id| Change::RemoveGrant { id: id.to_owned() }));
+        changes.extend(
+            grants
+                .into_iter()
+                .map(|(account, id)| Change::RemoveGrant { account: account.to_owned(), id: id.to_owned() }),
+        );
         for &acc in &reached {
             let account = &self.accounts[acc as usize];
             let mut groups: Vec<&str> = account

@@ -59,8 +59,8 @@ pub enum Operation {
         role: String,
         expires_at: Option<i64>,
     },
-    /// Revokes a grant.
-    RevokeGrant { id: String },
+    /// Revokes a grant of the account.
+    RevokeGrant { account: String, id: String },
     /// Moves the single-holder role to another member.
     TransferOwnership { account: String, to: String },
     /// Defines a custom account role.
@@ -136,7 +136,7 @@ impl Engine {
             Op::Grant { id, account, subject, resource, role, expires_at } => {
                 self.plan_grant(actor, id, account, subject, resource.as_deref(), role, *expires_at, now)
             }
-            Op::RevokeGrant { id } => self.plan_revoke_grant(actor, id, now),
+            Op::RevokeGrant { account, id } => self.plan_revoke_grant(actor, account, id, now),
             Op::TransferOwnership { account, to } => self.plan_transfer(actor, account, to, now),
             Op::DefineRole { account, role } => self.plan_define_role(actor, account, role, now),
             Op::RemoveRole { account, role } => self.plan_remove_role(actor, account, role, now),

@@ -7,8 +7,9 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "grants")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    /// Column `id`.
+    /// Column `id` (unique within its account).
     pub id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
     /// Column `account_id`.
     pub account_id: String,
     /// Column `subject_principal`.

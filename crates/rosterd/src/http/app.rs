@@ -125,10 +125,9 @@ fn before_state(engine: &Engine, changes: &[Change]) -> Option<serde_json::Value
                     .membership(account, principal)
                     .map(|m| serde_json::json!({ "membership": { "account": account, "member": m } }))
             }
-            Change::RemoveGrant { id } => engine
-                .grant_account(id)
-                .and_then(|account| engine.grants(account, None, None).into_iter().find(|g| &g.id == id))
-                .map(|g| serde_json::json!({ "grant": g })),
+            Change::RemoveGrant { account, id } => {
+                engine.grant(account, id).map(|g| serde_json::json!({ "grant": g, "account": account }))
+            }
             _ => None,
         })
         .collect();

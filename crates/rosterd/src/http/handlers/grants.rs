@@ -144,20 +144,17 @@ pub(crate) async fn create_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
         expires_at: body.expires_at,
     };
     let revision = app.manage(ctx, operation, audit(account, "grant.create", format!("grant:{grant_id}"))).await?;
-    let view = app.engine.read().await.grants(account, None, None).into_iter().find(|g| g.id == grant_id);
+    let view = app.engine.read().await.grant(account, &grant_id);
     Reply::written(201, view, revision)
 }
 
 pub(crate) async fn delete_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let grant = req.param("grant")?;
-    if app.engine.read().await.grant_account(grant) != Some(account) {
-        return Err(ApiError::not_found(format!("grant `{grant}` does not exist in account `{account}`")));
-    }
     let revision = app
         .manage(
             ctx,
-            Operation::RevokeGrant { id: grant.to_owned() },
+            Operation::RevokeGrant { account: account.to_owned(), id: grant.to_owned() },
             audit(account, "grant.delete", format!("grant:{grant}")),
         )
         .await?;
