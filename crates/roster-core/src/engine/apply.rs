@@ -395,13 +395,17 @@ impl Engine {
                 if self.accounts[a as usize].groups.contains_key(group.as_str()) {
                     return Err(ChangeError::GroupExists { account, group });
                 }
-                let g = self.groups.len() as u32;
-                self.groups.push(Group {
-                    name: group.clone(),
-                    members: Default::default(),
-                    grants: Vec::new(),
-                    alive: true,
-                });
+                let fresh = Group { name: group.clone(), members: Default::default(), grants: Vec::new(), alive: true };
+                let g = match self.free.groups.pop() {
+                    Some(g) => {
+                        self.groups[g as usize] = fresh;
+                        g
+                    }
+                    None => {
+                        self.groups.push(fresh);
+                        (self.groups.len() - 1) as u32
+                    }
+                };
                 self.accounts[a as usize].groups.insert(group.into(), g);
             }
             Change::RemoveGroup { account, group } => {
@@ -413,6 +417,7 @@ impl Engine {
                     self.leave_group(p, g);
                 }
                 self.groups[g as usize].alive = false;
+                self.free.groups.push(g);
                 self.accounts[a as usize].groups.remove(group.as_str());
             }
             Change::AddGroupMember { account, group, principal } => {
@@ -522,11 +527,20 @@ impl Engine {
     }
 
     fn push_node(&mut self, node: Node) -> NodeId {
-        let id = self.nodes.len() as NodeId;
-        if node.parent != super::NO_NODE {
-            self.children.entry(node.parent).or_default().push(id);
+        let parent = node.parent;
+        let id = match self.free.nodes.pop() {
+            Some(id) => {
+                self.nodes[id as usize] = node;
+                id
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as NodeId
+            }
+        };
+        if parent != super::NO_NODE {
+            self.children.entry(parent).or_default().push(id);
         }
-        self.nodes.push(node);
         id
     }
 
@@ -601,6 +615,7 @@ impl Engine {
             self.accounts[account as usize].resources.remove(name.as_str(), |id| nodes[id as usize].name.as_str());
             removed.insert(node);
         }
+        self.free.nodes.extend(removed.iter().copied());
         let doomed: Vec<super::GrantSlot> = self.accounts[account as usize]
             .grants
             .iter()
@@ -637,8 +652,17 @@ impl Engine {
             }
             Subject::Group(g) => SubjectRef::Group(self.group_id(account, &g)?.1),
         };
-        let slot = self.grants.len() as u32;
-        self.grants.push(GrantRec::new(&id, subject, node, role, expires_at));
+        let record = GrantRec::new(&id, subject, node, role, expires_at);
+        let slot = match self.free.grants.pop() {
+            Some(slot) => {
+                self.grants[slot as usize] = record;
+                slot
+            }
+            None => {
+                self.grants.push(record);
+                (self.grants.len() - 1) as u32
+            }
+        };
         let account = self.nodes[node as usize].account;
         let grants = &self.grants;
         self.accounts[account as usize].grant_ids.insert(slot, |s| grants[s as usize].id.as_str());
@@ -670,6 +694,7 @@ impl Engine {
             SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|(s, _)| *s != slot),
             SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),
         }
+        self.free.grants.push(slot);
     }
 
     pub(crate) fn compile_custom_role(&self, account: u32, role: &RoleDef) -> Result<crate::pack::CompiledRole> {
@@ -711,5 +736,71 @@ impl Engine {
         let mut compiled = pack.compile_role(role, true);
         compiled.grantable_on = 1u64 << self.nodes[self.accounts[account as usize].node as usize].ty;
         Ok(compiled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::manifest::PackManifest;
+
+    fn engine() -> Engine {
+        let manifest = PackManifest::from_json(
+            r#"{"schema_version":1,"id":"docs","version":"1","title":"Docs",
+            "resource_types":[{"name":"account"},{"name":"folder","parent":"account"},{"name":"doc","parent":"folder"}],
+            "permissions":[{"id":"doc.view"}],
+            "roles":[{"id":"reader","title":"Reader","rank":5,"permissions":["doc.view"],
+                      "grantable_on":["account","folder","doc"]}]}"#,
+        )
+        .expect("test pack parses");
+        let mut engine = Engine::new([Arc::new(crate::validate(manifest).expect("valid"))]);
+        engine.apply(Change::CreateAccount { id: "a".into(), pack: "docs".into(), parent: None }).expect("account");
+        engine
+    }
+
+    #[test]
+    fn create_delete_churn_keeps_the_tables_flat() {
+        let mut engine = engine();
+        let mut sizes = Vec::new();
+        for round in 0..2_000 {
+            let folder = format!("folder:f{round}");
+            let changes = [
+                Change::AddResource { account: "a".into(), resource: folder.clone(), parent: None, owner: None },
+                Change::AddResource {
+                    account: "a".into(),
+                    resource: format!("doc:d{round}"),
+                    parent: Some(folder.clone()),
+                    owner: Some("p".into()),
+                },
+                Change::AddGroup { account: "a".into(), group: "g".into() },
+                Change::AddGrant {
+                    id: format!("g{round}"),
+                    account: "a".into(),
+                    subject: Subject::Group("g".into()),
+                    resource: Some(folder.clone()),
+                    role: "reader".into(),
+                    expires_at: None,
+                },
+                Change::AddGrant {
+                    id: format!("p{round}"),
+                    account: "a".into(),
+                    subject: Subject::Principal("p".into()),
+                    resource: Some(format!("doc:d{round}")),
+                    role: "reader".into(),
+                    expires_at: None,
+                },
+                Change::RemoveGroup { account: "a".into(), group: "g".into() },
+                Change::RemoveResource { account: "a".into(), resource: folder },
+            ];
+            for change in changes {
+                engine.apply(change).unwrap_or_else(|e| panic!("round {round}: {e}"));
+            }
+            sizes.push((engine.nodes.len(), engine.grants.len(), engine.groups.len()));
+        }
+        assert_eq!(sizes[10], sizes[sizes.len() - 1], "slots are reused: no table grows with churn");
+        assert!(engine.nodes.len() <= 3 && engine.grants.len() <= 2 && engine.groups.len() <= 1, "{:?}", sizes.last());
+        assert_eq!(engine.counts(), (1, 0, 0, 0));
     }
 }

@@ -193,6 +193,14 @@ impl GrantRec {
     }
 }
 
+/// Reusable slots of the engine's tables.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FreeSlots {
+    pub(crate) nodes: Vec<NodeId>,
+    pub(crate) grants: Vec<GrantSlot>,
+    pub(crate) groups: Vec<GroupId>,
+}
+
 /// The decision engine: the compiled snapshot of everything Roster knows.
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
@@ -209,6 +217,9 @@ pub struct Engine {
     pub(crate) principal_index: name_index::NameIndex,
     pub(crate) groups: Vec<Group>,
     pub(crate) grants: Vec<GrantRec>,
+    /// Slots of removed nodes, grants and groups, reused by the next ones: nothing live
+    /// refers to them any more, so create/delete churn keeps the tables flat.
+    pub(crate) free: FreeSlots,
     pub(crate) revision: u64,
 }
 
