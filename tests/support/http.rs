@@ -35,8 +35,6 @@ impl Response {
 
 /// Sends one request and reads the whole response.
 pub fn send(address: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
-    let mut stream = TcpStream::connect(address).unwrap_or_else(|e| panic!("connect {address}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -45,7 +43,15 @@ pub fn send(address: &str, method: &str, path: &str, headers: &[(&str, &str)], b
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).expect("write head");
+    send_bytes(address, head.as_bytes(), body)
+}
+
+/// Sends a request whose head is given byte for byte (for header values that are not
+/// text) and reads the whole response.
+pub fn send_bytes(address: &str, head: &[u8], body: &[u8]) -> Response {
+    let mut stream = TcpStream::connect(address).unwrap_or_else(|e| panic!("connect {address}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    stream.write_all(head).expect("write head");
     stream.write_all(body).expect("write body");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read response");

@@ -331,3 +331,20 @@ fn hole14_grant_ids_are_scoped_per_account() {
     w.act(Some("bob"), Operation::RevokeGrant { account: "b".into(), id: "pending-grant".into() }).expect("revoked");
     assert!(w.engine.grant("a", "pending-grant").is_some(), "the other tenant's grant is untouched");
 }
+
+#[test]
+fn hole18_revoking_an_invite_needs_the_standing_making_it_needs() {
+    let mut w = World::new();
+    w.account("s1", "studio", "olivia");
+    w.member("s1", "adam", "admin");
+    let revoke = |role: &str| Operation::RevokeInvite { account: "s1".into(), role: Some(role.into()), resource: None };
+    let by_admin = w.act(Some("adam"), revoke("admin"));
+    assert!(
+        matches!(by_admin, Err(ManagementError::RoleNotManaged { ref role, .. }) if role == "admin"),
+        "{by_admin:?}"
+    );
+    w.act(Some("olivia"), revoke("admin")).expect("the owner manages admin");
+    w.act(Some("adam"), revoke("manager")).expect("an admin manages manager");
+    // An invite whose role is gone cannot be accepted; whoever may invite may clear it.
+    w.act(Some("adam"), revoke("gone")).expect("member.invite suffices for a dead invite");
+}

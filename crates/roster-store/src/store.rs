@@ -8,7 +8,7 @@ use std::time::Duration;
 use roster_core::engine::MembershipStatus;
 use roster_core::{Change, Engine, Subject};
 use roster_migrations::{Migrator, MigratorTrait};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
@@ -40,6 +40,10 @@ pub enum StoreError {
     /// The stored rows do not form a valid state.
     #[error("the stored state is inconsistent: {0}")]
     Corrupt(String),
+    /// A conditional write found its row no longer in the state it required (an invite
+    /// accepted, revoked or expired meanwhile): nothing was written.
+    #[error("{0}")]
+    Precondition(String),
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -98,7 +102,16 @@ pub enum StoreOp {
         /// Display name.
         name: String,
     },
-    /// Creates or updates a principal's profile.
+    /// Creates a principal's profile if it has none; an existing profile is left as it is.
+    NewPrincipal {
+        /// Principal id.
+        id: String,
+        /// Email.
+        email: String,
+        /// Display name.
+        name: String,
+    },
+    /// Creates or updates a principal's profile (its own endpoint only).
     Principal {
         /// Principal id.
         id: String,
@@ -109,12 +122,20 @@ pub enum StoreOp {
     },
     /// Stores a new invite.
     CreateInvite(InviteRecord),
-    /// Marks an invite accepted or revoked.
-    InviteStatus {
+    /// Marks a pending, unexpired invite accepted; fails with
+    /// [`StoreError::Precondition`] (and writes nothing) if it is not, so of two accepts
+    /// of one invite exactly one commits, on every backend and across daemons.
+    AcceptInvite {
         /// Invite id.
         id: String,
-        /// New status.
-        status: String,
+        /// Unix seconds: the invite must expire after this.
+        now: i64,
+    },
+    /// Marks a pending invite revoked; fails with [`StoreError::Precondition`] if it is not
+    /// pending any more.
+    RevokeInvite {
+        /// Invite id.
+        id: String,
     },
     /// Stores a new token.
     CreateToken(TokenRecord),
@@ -208,7 +229,10 @@ impl Store {
             .revision;
         for (index, op) in ops.iter().enumerate() {
             let seq = revision * 65_536 + index as i64;
-            write(&txn, &Context { engine, ops }, op, seq).await.map_err(constraint_or_db)?;
+            write(&txn, &Context { engine, ops }, op, seq).await.map_err(|error| match error {
+                OpError::Db(error) => constraint_or_db(error),
+                OpError::Precondition(message) => StoreError::Precondition(message),
+            })?;
         }
         for record in audit {
             append_audit(&txn, record, revision, now).await.map_err(constraint_or_db)?;
@@ -511,20 +535,66 @@ impl Context<'_> {
     }
 }
 
+/// Why one write of a transaction failed.
+enum OpError {
+    Db(DbErr),
+    /// A conditional update matched no row.
+    Precondition(String),
+}
+
+impl From<DbErr> for OpError {
+    fn from(error: DbErr) -> Self {
+        OpError::Db(error)
+    }
+}
+
+/// Sets a pending invite's status, only if it is still pending (and, for an accept, not
+/// expired): the condition is in the `UPDATE` itself, so the database picks one winner.
+async fn settle_invite<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    status: &str,
+    unexpired_at: Option<i64>,
+) -> std::result::Result<(), OpError> {
+    let mut update = invite::Entity::update_many()
+        .col_expr(invite::Column::Status, Expr::value(status))
+        .filter(invite::Column::Id.eq(id))
+        .filter(invite::Column::Status.eq("pending"));
+    if let Some(now) = unexpired_at {
+        update = update.filter(invite::Column::ExpiresAt.gt(now));
+    }
+    if update.exec(db).await?.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(OpError::Precondition(format!("invite `{id}` is no longer pending")))
+    }
+}
+
 async fn write<C: ConnectionTrait>(
     db: &C,
     context: &Context<'_>,
     op: &StoreOp,
     seq: i64,
-) -> std::result::Result<(), DbErr> {
+) -> std::result::Result<(), OpError> {
     match op {
-        StoreOp::Change(change) => write_change(db, context, change, seq).await,
+        StoreOp::Change(change) => Ok(write_change(db, context, change, seq).await?),
         StoreOp::AccountName { account, name } => {
             account::Entity::update_many()
                 .col_expr(account::Column::Name, Expr::value(name.clone()))
                 .filter(account::Column::Id.eq(account))
                 .exec(db)
                 .await?;
+            Ok(())
+        }
+        StoreOp::NewPrincipal { id, email, name } => {
+            principal::Entity::insert(principal::ActiveModel {
+                id: Set(id.clone()),
+                email: Set(email.clone()),
+                name: Set(name.clone()),
+            })
+            .on_conflict(OnConflict::column(principal::Column::Id).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
             Ok(())
         }
         StoreOp::Principal { id, email, name } => {
@@ -555,14 +625,8 @@ async fn write<C: ConnectionTrait>(
             .await?;
             Ok(())
         }
-        StoreOp::InviteStatus { id, status } => {
-            invite::Entity::update_many()
-                .col_expr(invite::Column::Status, Expr::value(status.clone()))
-                .filter(invite::Column::Id.eq(id))
-                .exec(db)
-                .await?;
-            Ok(())
-        }
+        StoreOp::AcceptInvite { id, now } => settle_invite(db, id, "accepted", Some(*now)).await,
+        StoreOp::RevokeInvite { id } => settle_invite(db, id, "revoked", None).await,
         StoreOp::CreateToken(record) => {
             token::Entity::insert(token::ActiveModel {
                 id: Set(record.id.clone()),

@@ -3,6 +3,8 @@
 
 mod auth;
 mod bad_input;
+mod headers;
+mod invites;
 mod reads;
 mod restart;
 mod seeds;

@@ -4,7 +4,7 @@
 //! grant id is used, so no id anyone can take changes the answer.
 
 use super::{Actor, ManagementError, Result};
-use crate::engine::Engine;
+use crate::engine::{ChangeError, Engine};
 
 impl Engine {
     pub(super) fn plan_invite(
@@ -36,6 +36,26 @@ impl Engine {
                 }
                 self.require_manages_at(actor, node, role_ref, now)
             }
+        }
+    }
+
+    /// Revoking an invite needs the standing that making it needs, judged now. An invite
+    /// whose role or resource is gone can no longer be accepted; revoking it then needs
+    /// `member.invite` on the account.
+    pub(super) fn plan_revoke_invite(
+        &self,
+        actor: &Actor,
+        account: &str,
+        role: Option<&str>,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        match self.plan_invite(actor, account, role, resource, now) {
+            Err(ManagementError::Change(ChangeError::UnknownRole { .. } | ChangeError::UnknownResource { .. })) => {
+                let a = self.account_id(account)?;
+                self.require(actor, a, None, "member.invite", now)
+            }
+            other => other,
         }
     }
 }

@@ -86,9 +86,12 @@ pub enum Operation {
     Masquerade { account: String, target: String },
     /// Changes nothing: refuses unless the actor holds `permission` on the scope (for reads).
     Require { account: String, resource: Option<String>, permission: String },
-    /// Changes nothing: refuses unless the actor may make (or revoke) an invite that adds
+    /// Changes nothing: refuses unless the actor may make an invite that adds
     /// a member with `role` (the pack's default when `None`), or grants `role` on `resource`.
     Invite { account: String, role: Option<String>, resource: Option<String> },
+    /// Changes nothing: refuses unless the actor may revoke a pending invite of `role` (on
+    /// `resource`): the standing making it needs.
+    RevokeInvite { account: String, role: Option<String>, resource: Option<String> },
 }
 
 type Result<T> = std::result::Result<T, ManagementError>;
@@ -162,6 +165,9 @@ impl Engine {
             }
             Op::Invite { account, role, resource } => {
                 self.plan_invite(actor, account, role.as_deref(), resource.as_deref(), now).map(|()| Vec::new())
+            }
+            Op::RevokeInvite { account, role, resource } => {
+                self.plan_revoke_invite(actor, account, role.as_deref(), resource.as_deref(), now).map(|()| Vec::new())
             }
         }
     }

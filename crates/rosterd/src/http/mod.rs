@@ -83,13 +83,9 @@ fn now() -> i64 {
 }
 
 fn request_id(request: &Request<Incoming>) -> Result<String, ApiError> {
-    match request.headers().get(REQUEST_ID) {
-        Some(value) => value
-            .to_str()
-            .ok()
-            .filter(|v| roster_core::ids::is_valid_id(v))
-            .map(str::to_owned)
-            .ok_or_else(|| ApiError::invalid("header Roster-Request-Id: 1-128 characters of A-Z a-z 0-9 _ . : @ -")),
+    match request::single_header(request.headers(), REQUEST_ID)? {
+        Some(value) if roster_core::ids::is_valid_id(value) => Ok(value.to_owned()),
+        Some(_) => Err(ApiError::invalid("header Roster-Request-Id: 1-128 characters of A-Z a-z 0-9 _ . : @ -")),
         None => handlers::new_id("req"),
     }
 }
@@ -147,11 +143,15 @@ async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_
         Routed::NotFound => return Err(ApiError::not_found(format!("no endpoint at {}", request.uri().path()))),
     };
     tracing::Span::current().record("http.route", pattern);
-    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let authorization = header("authorization");
-    let act_as = header("roster-act-as");
+    // Every header that decides who is calling (or how much is read) is read strictly: a
+    // value that is present but repeated or unreadable is refused, never skipped, because
+    // skipping `Roster-Act-As` would run the call with the platform's rights.
+    let authorization = request::single_header(request.headers(), "Authorization")?.map(str::to_owned);
+    let act_as = request::single_header(request.headers(), "Roster-Act-As")?.map(str::to_owned);
     let query = request::query(request.uri().query());
-    let declared = header(CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+    let declared = request::single_header(request.headers(), CONTENT_LENGTH.as_str())?
+        .map(|v| v.parse::<usize>().map_err(|_| ApiError::invalid("header Content-Length: not a number")))
+        .transpose()?;
     if declared.is_some_and(|n| n > app.limits.body_bytes) {
         return Err(too_large(app));
     }

@@ -135,6 +135,7 @@ impl From<StoreError> for ApiError {
             StoreError::Constraint(detail) => {
                 ApiError::conflict(format!("the write breaks a database constraint: {detail}"))
             }
+            StoreError::Precondition(detail) => ApiError::conflict(detail),
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(Code::Internal, "the request could not be stored; nothing was written")

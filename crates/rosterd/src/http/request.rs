@@ -102,3 +102,15 @@ impl Req {
         json(&self.body)
     }
 }
+
+/// The value of a header that may be sent at most once, read strictly: a repeated header
+/// or a value that is not printable ASCII is refused with a 400 naming the header, never
+/// treated as absent.
+pub(crate) fn single_header<'a>(headers: &'a hyper::HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(ApiError::invalid(format!("header {name}: sent more than once")));
+    }
+    value.to_str().map(Some).map_err(|_| ApiError::invalid(format!("header {name}: must be printable ASCII")))
+}

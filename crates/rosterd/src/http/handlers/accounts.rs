@@ -25,10 +25,30 @@ impl PrincipalIn {
         check_email(&format!("{field}.email"), &self.email)?;
         check_name(&format!("{field}.name"), &self.name)
     }
+}
 
-    pub(crate) fn upsert(&self) -> StoreOp {
-        StoreOp::Principal { id: self.id.clone(), email: self.email.clone(), name: self.name.clone() }
+/// The profile write that goes with naming a principal in a call other than
+/// `PUT /v1/principals/{id}` (an account's owner, an invite's accepter): such a call only
+/// ever creates a profile, never changes one, so nobody rewrites another principal's email
+/// or name sideways. The profile is created when the principal has none and either Roster
+/// does not know the principal at all, or the caller is the platform or the principal
+/// (who could set it through its own endpoint anyway); otherwise nothing is written.
+pub(crate) async fn new_profile(
+    app: &App,
+    ctx: &Ctx,
+    id: &str,
+    email: &str,
+    name: &str,
+) -> Result<Option<StoreOp>, ApiError> {
+    if app.store.principal(id).await?.is_some() {
+        return Ok(None);
     }
+    let may_set = match ctx.caller.actor() {
+        Actor::Service => true,
+        Actor::Principal(caller) => caller == id || !app.engine.read().await.knows_principal(id),
+    };
+    // `NewPrincipal` inserts only if still absent, so a profile created meanwhile stays.
+    Ok(may_set.then(|| StoreOp::NewPrincipal { id: id.to_owned(), email: email.to_owned(), name: name.to_owned() }))
 }
 
 pub(crate) fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
@@ -37,7 +57,7 @@ pub(crate) fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
     if valid { Ok(()) } else { Err(ApiError::invalid(format!("{field}: `{email}` is not an email address"))) }
 }
 
-fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
+pub(crate) fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
     if name.trim().is_empty() || name.len() > 256 {
         return Err(ApiError::invalid(format!("{field}: must be 1-256 characters")));
     }
@@ -67,6 +87,8 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     if app.engine.read().await.pack(&body.pack).is_none() {
         return Err(ApiError::not_found(format!("pack: `{}` is not loaded", body.pack)));
     }
+    let mut extra = vec![StoreOp::AccountName { account: body.id.clone(), name: body.name.clone() }];
+    extra.extend(new_profile(app, ctx, &body.owner.id, &body.owner.email, &body.owner.name).await?);
     let write = Write {
         operation: Some(Operation::CreateAccount {
             id: body.id.clone(),
@@ -74,7 +96,7 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
             parent: body.parent.clone(),
             owner: body.owner.id.clone(),
         }),
-        extra: vec![StoreOp::AccountName { account: body.id.clone(), name: body.name.clone() }, body.owner.upsert()],
+        extra,
         audit: Some(Audit {
             account: body.id.clone(),
             action: "account.create",

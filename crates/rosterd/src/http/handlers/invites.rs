@@ -6,7 +6,7 @@ use roster_core::{Actor, Operation, Subject};
 use roster_store::{InviteRecord, StoreOp};
 use serde::Deserialize;
 
-use super::accounts::{PrincipalIn, check_email};
+use super::accounts::{check_email, check_name, new_profile};
 use super::{Reply, new_id, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth::{self, Caller};
@@ -124,9 +124,14 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     if invite.status != "pending" {
         return Err(ApiError::conflict(format!("invite `{invite_id}` is already {}", invite.status)));
     }
+    // Revoking needs the standing that making the invite needs: an Admin cannot cancel
+    // the Owner's invite of another Admin.
+    let standing =
+        Operation::RevokeInvite { account: account.to_owned(), role: invite.role, resource: invite.resource };
+    app.engine.read().await.plan(&ctx.caller.actor(), &standing, ctx.now)?;
     let write = Write {
         operation: None,
-        extra: vec![StoreOp::InviteStatus { id: invite_id.to_owned(), status: "revoked".into() }],
+        extra: vec![StoreOp::RevokeInvite { id: invite_id.to_owned() }],
         audit: Some(Audit {
             account: account.to_owned(),
             action: "invite.revoke",
@@ -137,16 +142,48 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     Reply::written(200, serde_json::json!({ "id": invite_id, "status": "revoked" }), revision)
 }
 
+/// The principal accepting an invite. Its profile fields are used only to create the
+/// profile of a principal that has none; an existing profile is never changed here.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Accepter {
+    id: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Accept {
     token: String,
-    principal: PrincipalIn,
+    principal: Accepter,
+}
+
+/// The refusal for an accepter whose address is not the one invited.
+fn another_address() -> ApiError {
+    ApiError::forbidden("principal: the invite was sent to another address")
 }
 
 pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let body: Accept = req.json()?;
-    body.principal.check("principal")?;
+    let principal = body.principal.id.as_str();
+    id("principal.id", principal)?;
+    if let Some(email) = &body.principal.email {
+        check_email("principal.email", email)?;
+    }
+    if let Some(name) = &body.principal.name {
+        check_name("principal.name", name)?;
+    }
+    // Only the principal itself (its own token, or a service token acting as it) or the
+    // platform accepts for a principal.
+    match ctx.caller.actor() {
+        Actor::Principal(caller) if caller != principal => {
+            return Err(ApiError::forbidden("a principal accepts invites for itself only"));
+        }
+        _ => {}
+    }
     let invite = app
         .store
         .invite_by_token_hash(&auth::hash(&body.token))
@@ -158,14 +195,22 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         "accepted" => return Err(ApiError::conflict("token: the invite was already used")),
         _ => return Err(ApiError::conflict("token: the invite was revoked")),
     }
-    if !invite.email.eq_ignore_ascii_case(&body.principal.email) {
-        return Err(ApiError::forbidden("principal.email: the invite was sent to another address"));
+    // The invite is bound to its address: an existing principal accepts only if that is
+    // the address on record for it; a new principal is created with the invited address.
+    if body.principal.email.as_ref().is_some_and(|email| !email.eq_ignore_ascii_case(&invite.email)) {
+        return Err(another_address());
     }
-    if let Caller::Principal { id } = &ctx.caller
-        && id != &body.principal.id
-    {
-        return Err(ApiError::forbidden("a principal token may accept invites for itself only"));
-    }
+    let profile = match app.store.principal(principal).await? {
+        Some((email, _)) if email.eq_ignore_ascii_case(&invite.email) => None,
+        Some(_) => return Err(another_address()),
+        None => {
+            let name =
+                body.principal.name.as_deref().ok_or_else(|| {
+                    ApiError::invalid("principal.name: required when the principal has no profile yet")
+                })?;
+            new_profile(app, ctx, principal, &invite.email, name).await?
+        }
+    };
     // Carried out as the inviter, who must still be allowed to do it.
     let as_inviter = Ctx {
         caller: match ctx.caller.clone() {
@@ -179,23 +224,23 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         ..ctx.clone()
     };
     let grant_id = new_id("g")?;
+    let mut extra: Vec<StoreOp> = profile.into_iter().collect();
+    // The conditional update makes the accept single-use in the database itself.
+    extra.push(StoreOp::AcceptInvite { id: invite.id.clone(), now: ctx.now });
     let write = Write {
-        operation: Some(operation(&invite, &body.principal.id, grant_id)?),
-        extra: vec![
-            body.principal.upsert(),
-            StoreOp::InviteStatus { id: invite.id.clone(), status: "accepted".into() },
-        ],
+        operation: Some(operation(&invite, principal, grant_id)?),
+        extra,
         audit: Some(Audit {
             account: invite.account.clone(),
             action: "invite.accept",
-            target: format!("principal:{}", body.principal.id),
+            target: format!("principal:{principal}"),
         }),
     };
     let (revision, _) = app.write(&as_inviter, write).await?;
-    let membership = app.engine.read().await.membership(&invite.account, &body.principal.id);
+    let membership = app.engine.read().await.membership(&invite.account, principal);
     Reply::written(
         200,
-        serde_json::json!({ "account": invite.account, "principal": body.principal.id, "membership": membership, "resource": invite.resource }),
+        serde_json::json!({ "account": invite.account, "principal": principal, "membership": membership, "resource": invite.resource }),
         revision,
     )
 }
