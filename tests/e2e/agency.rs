@@ -151,17 +151,23 @@ fn agency_world() -> World {
     w.member("ag", "cre", "creator");
     w.member("ag", "rev", "reviewer");
     for client in ["c1", "c2"] {
-        w.act(
-            Some("ann"),
-            Operation::CreateAccount {
-                id: client.into(),
-                pack: "agency".into(),
-                parent: Some("ag".into()),
-                owner: format!("{client}-boss"),
-            },
-        )
-        .expect("an administrator creates organisations");
+        w.setup(Operation::CreateAccount {
+            id: client.into(),
+            pack: "agency".into(),
+            parent: Some("ag".into()),
+            owner: format!("{client}-boss"),
+        });
     }
+    w.act(
+        Some("ann"),
+        Operation::CreateAccount {
+            id: "ag.c0".into(),
+            pack: "agency".into(),
+            parent: Some("ag".into()),
+            owner: "c0-boss".into(),
+        },
+    )
+    .expect("an administrator creates organisations");
     w.member("c1", "vic", "viewer");
     w.resource("c1", "project:p1", None, None);
     w.resource("c1", "project:p2", None, None);
@@ -174,7 +180,7 @@ fn agency_new_organisation_owner_gets_the_top_client_role() {
     let w = agency_world();
     assert_eq!(w.role_of("c1", "c1-boss").map(|r| r.0), Some("collaborator".into()));
     assert_eq!(w.role_of("ag", "ann").map(|r| r.0), Some("administrator".into()));
-    assert_eq!(w.engine.child_accounts("ag"), ["c1", "c2"]);
+    assert_eq!(w.engine.child_accounts("ag"), ["c1", "c2", "ag.c0"]);
 }
 
 #[test]

@@ -348,3 +348,22 @@ fn hole18_revoking_an_invite_needs_the_standing_making_it_needs() {
     // An invite whose role is gone cannot be accepted; whoever may invite may clear it.
     w.act(Some("adam"), revoke("gone")).expect("member.invite suffices for a dead invite");
 }
+
+#[test]
+fn hole14_a_principal_names_child_accounts_inside_its_parents_name_space() {
+    let mut w = World::new();
+    w.account("ag", "agency", "ann");
+    let create = |id: &str| Operation::CreateAccount {
+        id: id.into(),
+        pack: "agency".into(),
+        parent: Some("ag".into()),
+        owner: "boss".into(),
+    };
+    for squat in ["acme", "ag", "ag.", "agx.c1", "other.ag.c1"] {
+        let refused = w.act(Some("ann"), create(squat));
+        assert!(matches!(refused, Err(ManagementError::ChildIdOutsideParent { .. })), "{squat}: {refused:?}");
+    }
+    assert!(!w.engine.has_account("acme") && !w.engine.has_account("ag."));
+    w.act(Some("ann"), create("ag.c1")).expect("inside the parent's name space");
+    w.act(None, create("c2")).expect("the platform names accounts freely");
+}

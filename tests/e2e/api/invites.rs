@@ -138,7 +138,7 @@ fn hole06_creating_a_child_account_never_rewrites_its_owners_profile() {
             &ann,
             "POST",
             "/v1/accounts",
-            json!({ "id": "c1", "pack": "agency", "name": "Client", "parent": "ag", "owner": evil }),
+            json!({ "id": "ag.c1", "pack": "agency", "name": "Client", "parent": "ag", "owner": evil }),
         );
         assert_eq!(by_ann.status, 201, "{}", by_ann.text);
         assert_eq!(profile(&d, "root"), before, "{backend:?}: the owner's profile is untouched");
@@ -157,7 +157,7 @@ fn hole06_creating_a_child_account_never_rewrites_its_owners_profile() {
             &ann,
             "POST",
             "/v1/accounts",
-            json!({ "id": "c3", "pack": "agency", "name": "Client", "parent": "ag", "owner": fresh }),
+            json!({ "id": "ag.c3", "pack": "agency", "name": "Client", "parent": "ag", "owner": fresh }),
         );
         assert_eq!(c3.status, 201, "{}", c3.text);
         assert_eq!(profile(&d, "newcomer"), ("new@example.com".into(), "New".into()));

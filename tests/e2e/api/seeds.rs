@@ -161,25 +161,25 @@ fn agency_client_organisations_and_moving_people() {
         create_account(&d, "ag", "agency", "ann");
         for client in ["c1", "c2"] {
             let r = d.call("POST", "/v1/accounts", Some("ann"), Some(json!({
-                "id": client, "pack": "agency", "name": client, "parent": "ag",
+                "id": format!("ag.{client}"), "pack": "agency", "name": client, "parent": "ag",
                 "owner": { "id": format!("{client}-boss"), "email": format!("boss@{client}.example.com"), "name": "Boss" },
             })));
             assert_eq!(r.status, 201, "{}", r.text);
         }
         let children = d.call("GET", "/v1/accounts/ag/children", None, None);
-        assert_eq!(children.json()["items"], json!(["c1", "c2"]));
-        add_member(&d, "c1", "vic", "viewer");
-        assert!(allowed(&d, "c2", "ann", "client.edit", None), "administrators reach every client organisation");
-        assert!(!allowed(&d, "c2", "vic", "project.view", None));
+        assert_eq!(children.json()["items"], json!(["ag.c1", "ag.c2"]));
+        add_member(&d, "ag.c1", "vic", "viewer");
+        assert!(allowed(&d, "ag.c2", "ann", "client.edit", None), "administrators reach every client organisation");
+        assert!(!allowed(&d, "ag.c2", "vic", "project.view", None));
         let moved = d.call(
             "POST",
-            "/v1/accounts/c1/members/vic/move",
+            "/v1/accounts/ag.c1/members/vic/move",
             Some("ann"),
-            Some(json!({ "to_account": "c2", "role": "collaborator" })),
+            Some(json!({ "to_account": "ag.c2", "role": "collaborator" })),
         );
         assert_eq!(moved.status, 200, "{}", moved.text);
-        assert!(allowed(&d, "c2", "vic", "project.start", None));
-        assert_eq!(d.call("GET", "/v1/accounts/c1/members/vic", None, None).status, 404);
+        assert!(allowed(&d, "ag.c2", "vic", "project.start", None));
+        assert_eq!(d.call("GET", "/v1/accounts/ag.c1/members/vic", None, None).status, 404);
         let masquerade = d.call("POST", "/v1/accounts/ag/masquerade", Some("ann"), Some(json!({ "target": "ann" })));
         assert_eq!(masquerade.status, 403, "not onto oneself or equal rank: {}", masquerade.text);
     }

@@ -187,6 +187,14 @@ pub enum ManagementError {
     /// An invite to a resource must say which role it grants.
     #[error("an invite to a resource must name the role it grants")]
     InviteNeedsRole,
+    /// A principal names a child account outside its parent's id name space.
+    #[error("a child account created by a principal is named `{parent}.<name>`, not `{id}`")]
+    ChildIdOutsideParent {
+        /// The id asked for.
+        id: String,
+        /// The parent account.
+        parent: String,
+    },
     /// Nobody hands a role to themselves.
     #[error(
         "nobody grants roles to themselves (directly, through a group they are in, or by joining a group that carries roles); ask another member who manages `{role}`"
@@ -267,7 +275,7 @@ impl ManagementError {
             | E::OwnGroupMembership { .. }
             | E::OwnerNotSelf { .. } => ErrorKind::Forbidden,
             E::AlreadyMember { .. } | E::NotRemoved { .. } | E::SameRole { .. } => ErrorKind::Conflict,
-            E::NoDefaultRole { .. } | E::InviteNeedsRole => ErrorKind::InvalidInput,
+            E::NoDefaultRole { .. } | E::InviteNeedsRole | E::ChildIdOutsideParent { .. } => ErrorKind::InvalidInput,
             E::SingleHolderByTransferOnly { .. }
             | E::Demotion { .. }
             | E::NotTransferable { .. }

@@ -24,6 +24,13 @@ impl Engine {
             Some(parent) => {
                 let pa = self.account_id(parent)?;
                 self.require(actor, pa, None, "account.create", now)?;
+                // Account ids are global; a principal names child accounts inside its
+                // parent's name space, so it can neither squat an id the platform will
+                // want nor learn from a clash which ids other tenants use.
+                let in_parent = id.strip_prefix(parent).and_then(|rest| rest.strip_prefix('.'));
+                if matches!(actor, Actor::Principal(_)) && in_parent.is_none_or(str::is_empty) {
+                    return Err(ManagementError::ChildIdOutsideParent { id: id.to_owned(), parent: parent.to_owned() });
+                }
             }
         }
         let (pack_index, _, ty) = self.resolve_new_account(id, pack, parent)?;
