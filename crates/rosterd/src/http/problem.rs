@@ -136,7 +136,9 @@ impl From<StoreError> for ApiError {
                 ApiError::conflict(format!("the write breaks a database constraint: {detail}"))
             }
             StoreError::Precondition(detail) => ApiError::conflict(detail),
-            other => {
+            // Every failure of the database itself: the caller learns nothing of it but
+            // that nothing was written; the log has the detail.
+            other @ (StoreError::Database(_) | StoreError::Io { .. } | StoreError::Corrupt(_)) => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(Code::Internal, "the request could not be stored; nothing was written")
             }
