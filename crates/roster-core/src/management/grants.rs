@@ -175,11 +175,10 @@ impl Engine {
             return Err(ManagementError::OwnGroupMembership { group: group.to_owned() });
         }
         if add {
-            // A non-member gets nothing from a members-only role (see `visit_roles`), but
-            // joining a group that carries one is refused outright rather than left inert.
             // A non-member joins only where the pack lets roles go to non-members and every
-            // role the group carries is such a role (a non-member would get nothing from a
-            // members-only one, but joining is refused outright rather than left inert).
+            // role the group carries is such a role. A non-member would get nothing from a
+            // members-only role (see `visit_roles`), but joining is refused outright rather
+            // than left inert.
             let pack_opens = self.account_pack_of(a).roles().iter().any(|r| r.grantable_to_non_members);
             let open = pack_opens
                 && carried
