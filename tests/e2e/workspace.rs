@@ -1,6 +1,6 @@
 //! The workspace pack against `docs/seeds/tenant-workspace-roles.txt`.
 
-use roster_core::{ManagementError, Operation};
+use roster_core::{ChangeError, ManagementError, Operation};
 use roster_e2e::{NOW, World, add_member, grant, role_cells};
 
 #[test]
@@ -79,7 +79,8 @@ fn workspace_users_see_only_workspaces_they_own_or_were_invited_to() {
     let visible = w.engine.lookup_resources("t", "ben", "workspace.view", "workspace", NOW).expect("lookup");
     assert_eq!(visible, ["workspace:w1"]);
     let not_theirs = w.act(Some("ben"), grant("inv-x", "t", "principal:una", Some("workspace:w2"), "workspace_member"));
-    assert!(matches!(not_theirs, Err(ManagementError::MissingPermission { .. })), "{not_theirs:?}");
+    // Refused as if w2 did not exist: ben may not even learn that it does.
+    assert!(matches!(not_theirs, Err(ManagementError::Change(ChangeError::UnknownResource { .. }))), "{not_theirs:?}");
 }
 
 #[test]

@@ -359,11 +359,33 @@ fn hole14_a_principal_names_child_accounts_inside_its_parents_name_space() {
         parent: Some("ag".into()),
         owner: "boss".into(),
     };
-    for squat in ["acme", "ag", "ag.", "agx.c1", "other.ag.c1"] {
+    for squat in ["acme", "ag", "ag.", "agx.c1", "other.ag.c1", "ag.c1.x"] {
         let refused = w.act(Some("ann"), create(squat));
         assert!(matches!(refused, Err(ManagementError::ChildIdOutsideParent { .. })), "{squat}: {refused:?}");
     }
     assert!(!w.engine.has_account("acme") && !w.engine.has_account("ag."));
     w.act(Some("ann"), create("ag.c1")).expect("inside the parent's name space");
-    w.act(None, create("c2")).expect("the platform names accounts freely");
+    w.act(None, create("c2")).expect("the platform names child accounts freely");
+    let top = Operation::CreateAccount { id: "ag.c9".into(), pack: "agency".into(), parent: None, owner: "o".into() };
+    let dotted = w.act(None, top);
+    assert!(matches!(dotted, Err(ManagementError::TopLevelIdWithDot { .. })), "{dotted:?}");
+}
+
+#[test]
+fn hole08_a_refused_write_in_an_account_one_holds_nothing_in_reads_like_a_missing_account() {
+    let mut w = World::new();
+    w.account("s1", "studio", "olivia");
+    w.account("s2", "studio", "sam");
+    let probe = |account: &str| Operation::CreateGroup { account: account.into(), group: "g".into() };
+    let existing = w.act(Some("olivia"), probe("s2")).expect_err("olivia holds nothing in s2");
+    let missing = w.act(Some("olivia"), probe("s3")).expect_err("s3 does not exist");
+    assert_eq!(existing.to_string().replace("s2", "s3"), missing.to_string());
+    assert!(matches!(existing, ManagementError::Change(ChangeError::UnknownAccount(_))), "{existing:?}");
+    // A member who may not view a resource cannot tell it exists by a refused write.
+    w.member("s1", "ursula", "user");
+    w.resource("s1", "studio:secret", None, None);
+    let delete = |resource: &str| Operation::DeleteResource { account: "s1".into(), resource: resource.into() };
+    let hidden = w.act(Some("ursula"), delete("studio:secret")).expect_err("not hers");
+    let absent = w.act(Some("ursula"), delete("studio:nothing")).expect_err("absent");
+    assert_eq!(hidden.to_string().replace("secret", "nothing"), absent.to_string());
 }

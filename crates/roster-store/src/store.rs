@@ -566,7 +566,7 @@ async fn settle_invite<C: ConnectionTrait>(
     if update.exec(db).await?.rows_affected == 1 {
         Ok(())
     } else {
-        Err(OpError::Precondition(format!("invite `{id}` is no longer pending")))
+        Err(OpError::Precondition("token: the invite was used, revoked or has expired".to_owned()))
     }
 }
 

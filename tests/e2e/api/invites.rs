@@ -150,8 +150,9 @@ fn hole06_creating_a_child_account_never_rewrites_its_owners_profile() {
         );
         assert_eq!(by_platform.status, 201, "{}", by_platform.text);
         assert_eq!(profile(&d, "root"), before, "{backend:?}: not even by the platform");
-        // A principal Roster does not know yet gets the profile given.
-        let fresh = json!({ "id": "newcomer", "email": "new@example.com", "name": "New" });
+        // A principal creates no profile at all, not even for a newcomer (an email is what
+        // invites bind to: the platform's to set); the platform creates a missing one.
+        let fresh = json!({ "id": "newcomer", "email": "ann@evil.example.com", "name": "New" });
         let c3 = as_token(
             &d,
             &ann,
@@ -160,7 +161,52 @@ fn hole06_creating_a_child_account_never_rewrites_its_owners_profile() {
             json!({ "id": "ag.c3", "pack": "agency", "name": "Client", "parent": "ag", "owner": fresh }),
         );
         assert_eq!(c3.status, 201, "{}", c3.text);
-        assert_eq!(profile(&d, "newcomer"), ("new@example.com".into(), "New".into()));
+        assert_eq!(profile(&d, "newcomer"), (String::new(), String::new()), "{backend:?}");
+        let fresh = json!({ "id": "other", "email": "other@example.com", "name": "Other" });
+        let c4 = d.call(
+            "POST",
+            "/v1/accounts",
+            None,
+            Some(json!({ "id": "c4", "pack": "agency", "name": "Client", "parent": "ag", "owner": fresh })),
+        );
+        assert_eq!(c4.status, 201, "{}", c4.text);
+        assert_eq!(profile(&d, "other"), ("other@example.com".into(), "Other".into()));
+    }
+}
+
+#[test]
+fn hole06_a_principal_cannot_set_its_own_email_to_claim_an_invite() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "s1", "studio", "olivia");
+        create_account(&d, "s2", "studio", "mallory");
+        let (_, token) = invite(&d, "s1", None, json!({ "email": "victim@example.com", "role": "manager" }));
+        let mallory = principal_token(&d, "mallory");
+        let rename = |body: Value| as_token(&d, &mallory, "PUT", "/v1/principals/mallory", body);
+        let steal = rename(json!({ "email": "victim@example.com", "name": "M" }));
+        assert_eq!((steal.status, steal.code().as_str()), (403, "forbidden"), "{}", steal.text);
+        assert_eq!(profile(&d, "mallory").0, "mallory@example.com", "{backend:?}");
+        let renamed = rename(json!({ "email": "mallory@example.com", "name": "Mal" }));
+        assert_eq!(renamed.status, 200, "a principal renames itself: {}", renamed.text);
+        let claim = as_token(
+            &d,
+            &mallory,
+            "POST",
+            "/v1/invites/accept",
+            json!({ "token": token, "principal": { "id": "mallory" } }),
+        );
+        assert_eq!(claim.status, 403, "{}", claim.text);
+        // Nor with a principal that has no profile: only the platform vouches for an address.
+        let nobody = principal_token(&d, "nobody");
+        let claim = as_token(
+            &d,
+            &nobody,
+            "POST",
+            "/v1/invites/accept",
+            json!({ "token": token, "principal": { "id": "nobody", "name": "N" } }),
+        );
+        assert_eq!(claim.status, 403, "{}", claim.text);
+        assert!(!members(&d, "s1").iter().any(|m| m == "mallory" || m == "nobody"), "{backend:?}");
     }
 }
 
@@ -213,8 +259,8 @@ fn hole06_acting_as_a_principal_accepts_only_for_that_principal() {
         );
         assert_eq!(by_token.status, 403, "{}", by_token.text);
         assert_eq!(invite_status(&d, "s1", &id), "pending");
-        // A new principal is created with the invited address, whatever the body says.
-        let ok = accept(&d, Some("nina"), &token, json!({ "id": "nina", "name": "Nina" }));
+        // The platform accepts for a new principal, created with the invited address.
+        let ok = accept(&d, None, &token, json!({ "id": "nina", "name": "Nina" }));
         assert_eq!(ok.status, 200, "{}", ok.text);
         assert_eq!(profile(&d, "nina"), ("nina@example.com".into(), "Nina".into()));
     }

@@ -132,3 +132,38 @@ fn hole14_a_grant_id_taken_in_one_tenant_is_free_in_another() {
         assert!(kept.text.contains("shared"), "{}", kept.text);
     }
 }
+
+#[test]
+fn hole08_refused_writes_in_another_tenant_read_like_a_missing_account() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "s1", "studio", "olivia");
+        create_account(&d, "s2", "studio", "sam");
+        let olivia = principal_token(&d, "olivia");
+        let writes = |account: &str| {
+            vec![
+                (
+                    "POST",
+                    "/v1/accounts".to_owned(),
+                    json!({ "id": format!("{account}.x"), "pack": "studio", "name": "X", "parent": account,
+                            "owner": { "id": "olivia", "email": "olivia@example.com", "name": "O" } }),
+                ),
+                ("POST", format!("/v1/accounts/{account}/invites"), json!({ "email": "x@example.com" })),
+                ("POST", format!("/v1/accounts/{account}/groups"), json!({ "id": "g" })),
+                ("POST", format!("/v1/accounts/{account}/resources"), json!({ "resource": "pickaxe:p" })),
+                ("DELETE", format!("/v1/accounts/{account}/members/sam"), json!(null)),
+                ("DELETE", format!("/v1/accounts/{account}/invites/inv_1"), json!(null)),
+            ]
+        };
+        for ((method, path, body), (_, missing_path, missing_body)) in writes("s2").into_iter().zip(writes("s3")) {
+            let existing = as_token(&d, &olivia, method, &path, body);
+            let missing = as_token(&d, &olivia, method, &missing_path, missing_body);
+            assert_eq!(existing.status, 404, "{backend:?} {method} {path}: {}", existing.text);
+            assert_eq!(
+                existing.text.replace("s2", "s3"),
+                missing.text,
+                "{backend:?} {method} {path}: the same answer as for an account that does not exist"
+            );
+        }
+    }
+}

@@ -188,12 +188,18 @@ pub enum ManagementError {
     #[error("an invite to a resource must name the role it grants")]
     InviteNeedsRole,
     /// A principal names a child account outside its parent's id name space.
-    #[error("a child account created by a principal is named `{parent}.<name>`, not `{id}`")]
+    #[error("a child account created by a principal is named `{parent}.<label>` (a label without `.`), not `{id}`")]
     ChildIdOutsideParent {
         /// The id asked for.
         id: String,
         /// The parent account.
         parent: String,
+    },
+    /// A top-level account id with a `.` (the separator of child labels).
+    #[error("a top-level account id has no `.` (it separates a child account's label from its parent), `{id}` does")]
+    TopLevelIdWithDot {
+        /// The id asked for.
+        id: String,
     },
     /// Nobody hands a role to themselves.
     #[error(
@@ -275,7 +281,10 @@ impl ManagementError {
             | E::OwnGroupMembership { .. }
             | E::OwnerNotSelf { .. } => ErrorKind::Forbidden,
             E::AlreadyMember { .. } | E::NotRemoved { .. } | E::SameRole { .. } => ErrorKind::Conflict,
-            E::NoDefaultRole { .. } | E::InviteNeedsRole | E::ChildIdOutsideParent { .. } => ErrorKind::InvalidInput,
+            E::NoDefaultRole { .. }
+            | E::InviteNeedsRole
+            | E::ChildIdOutsideParent { .. }
+            | E::TopLevelIdWithDot { .. } => ErrorKind::InvalidInput,
             E::SingleHolderByTransferOnly { .. }
             | E::Demotion { .. }
             | E::NotTransferable { .. }

@@ -102,6 +102,10 @@ impl Engine {
     /// a plan's changes touch distinct records except a membership in an account the same
     /// plan creates, which is checked by construction.
     pub fn plan(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
+        self.plan_checked(actor, operation, now).map_err(|error| self.as_seen_by(actor, operation, error, now))
+    }
+
+    fn plan_checked(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
         let changes = self.plan_unchecked(actor, operation, now)?;
         for change in &changes {
             let in_new_account = match change {

@@ -20,15 +20,20 @@ impl Engine {
             None if matches!(actor, Actor::Principal(_)) => {
                 return Err(ManagementError::PlatformOnly("creating a top-level account"));
             }
+            // `.` separates a child's label from its parent's id, so a top-level id has
+            // none: no child id anyone creates can be one the platform will want.
+            None if id.contains('.') => return Err(ManagementError::TopLevelIdWithDot { id: id.to_owned() }),
             None => {}
             Some(parent) => {
                 let pa = self.account_id(parent)?;
                 self.require(actor, pa, None, "account.create", now)?;
-                // Account ids are global; a principal names child accounts inside its
+                // Account ids are global; a principal names a child account inside its
                 // parent's name space, so it can neither squat an id the platform will
                 // want nor learn from a clash which ids other tenants use.
-                let in_parent = id.strip_prefix(parent).and_then(|rest| rest.strip_prefix('.'));
-                if matches!(actor, Actor::Principal(_)) && in_parent.is_none_or(str::is_empty) {
+                // The label is one level: `ag.c1.x` is `ag.c1`'s to create, not `ag`'s.
+                let label = id.strip_prefix(parent).and_then(|rest| rest.strip_prefix('.'));
+                let one_level = label.is_some_and(|label| !label.is_empty() && !label.contains('.'));
+                if matches!(actor, Actor::Principal(_)) && !one_level {
                     return Err(ManagementError::ChildIdOutsideParent { id: id.to_owned(), parent: parent.to_owned() });
                 }
             }

@@ -4,8 +4,9 @@
 //! principal holds nothing in does not exist for them, and a resource is read only with
 //! its type's `.view` permission.
 
-use super::{Actor, ManagementError, Result};
-use crate::engine::{Engine, Membership};
+use super::{Actor, ManagementError, Operation, Result};
+use crate::engine::{ChangeError, Engine, Membership};
+use crate::ids::ACCOUNT_RESOURCE;
 
 impl Engine {
     /// Whether `principal` holds a protected role in `account` (or an account above it)
@@ -74,5 +75,74 @@ impl Engine {
             return false;
         };
         self.decide(p, node, view, now).allowed
+    }
+}
+
+impl Engine {
+    /// A refusal as a principal may see it. Whatever the rule that refused, a principal
+    /// learns nothing about an account they hold nothing in, nor about a resource they may
+    /// not view: the refusal becomes exactly the one a nonexistent account or resource
+    /// gets, so 403-versus-404 is no oracle for other tenants' ids. Only refusals are
+    /// rewritten; what a principal may do is untouched.
+    pub(super) fn as_seen_by(
+        &self,
+        actor: &Actor,
+        operation: &Operation,
+        error: ManagementError,
+        now: i64,
+    ) -> ManagementError {
+        if !matches!(actor, Actor::Principal(_)) {
+            return error;
+        }
+        let (accounts, resource) = named_scope(operation);
+        if let Some(account) =
+            accounts.into_iter().find(|a| self.has_account(a) && !self.may_read_account(actor, a, now))
+        {
+            return ChangeError::UnknownAccount(account.to_owned()).into();
+        }
+        if let Some((account, resource)) = resource
+            && resource != ACCOUNT_RESOURCE
+            && self.has_resource(account, resource)
+            && !self.may_view_resource(actor, account, resource, now)
+        {
+            return ChangeError::UnknownResource { account: account.to_owned(), resource: resource.to_owned() }.into();
+        }
+        error
+    }
+}
+
+/// The accounts an operation names, and the resource it names (with its account).
+fn named_scope(operation: &Operation) -> (Vec<&str>, Option<(&str, &str)>) {
+    use Operation as Op;
+    match operation {
+        Op::CreateAccount { parent, .. } => (parent.as_deref().into_iter().collect(), None),
+        Op::MoveMember { from, to, .. } => (vec![from.as_str(), to.as_str()], None),
+        Op::Grant { account, resource, .. }
+        | Op::Require { account, resource, .. }
+        | Op::Invite { account, resource, .. }
+        | Op::RevokeInvite { account, resource, .. } => {
+            (vec![account.as_str()], resource.as_deref().map(|r| (account.as_str(), r)))
+        }
+        Op::CreateResource { account, parent, .. } => {
+            (vec![account.as_str()], parent.as_deref().map(|r| (account.as_str(), r)))
+        }
+        Op::DeleteResource { account, resource } => {
+            (vec![account.as_str()], Some((account.as_str(), resource.as_str())))
+        }
+        Op::AddMember { account, .. }
+        | Op::ChangeRole { account, .. }
+        | Op::RemoveMember { account, .. }
+        | Op::RestoreMember { account, .. }
+        | Op::PurgeMember { account, .. }
+        | Op::RevokeGrant { account, .. }
+        | Op::TransferOwnership { account, .. }
+        | Op::DefineRole { account, .. }
+        | Op::RemoveRole { account, .. }
+        | Op::CreateGroup { account, .. }
+        | Op::DeleteGroup { account, .. }
+        | Op::AddGroupMember { account, .. }
+        | Op::RemoveGroupMember { account, .. }
+        | Op::ViewMember { account, .. }
+        | Op::Masquerade { account, .. } => (vec![account.as_str()], None),
     }
 }

@@ -132,8 +132,10 @@ impl From<QueryError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
+            // The database's own text names tables and columns: logged, not answered.
             StoreError::Constraint(detail) => {
-                ApiError::conflict(format!("the write breaks a database constraint: {detail}"))
+                tracing::warn!(%detail, "write refused by a database constraint");
+                ApiError::conflict("the write conflicts with the stored state; nothing was written")
             }
             StoreError::Precondition(detail) => ApiError::conflict(detail),
             // Every failure of the database itself: the caller learns nothing of it but

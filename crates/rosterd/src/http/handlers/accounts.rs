@@ -28,11 +28,10 @@ impl PrincipalIn {
 }
 
 /// The profile write that goes with naming a principal in a call other than
-/// `PUT /v1/principals/{id}` (an account's owner, an invite's accepter): such a call only
-/// ever creates a profile, never changes one, so nobody rewrites another principal's email
-/// or name sideways. The profile is created when the principal has none and either Roster
-/// does not know the principal at all, or the caller is the platform or the principal
-/// (who could set it through its own endpoint anyway); otherwise nothing is written.
+/// `PUT /v1/principals/{id}` (an account's owner): such a call only ever creates a
+/// profile, never changes one, and only the platform creates one. A principal's email is
+/// the address invites bind to, so it is the platform's to set (it verifies addresses;
+/// Roster does not): nobody else writes an email, sideways or into a profile not yet made.
 pub(crate) async fn new_profile(
     app: &App,
     ctx: &Ctx,
@@ -40,15 +39,11 @@ pub(crate) async fn new_profile(
     email: &str,
     name: &str,
 ) -> Result<Option<StoreOp>, ApiError> {
-    if app.store.principal(id).await?.is_some() {
+    if !ctx.caller.is_platform() || app.store.principal(id).await?.is_some() {
         return Ok(None);
     }
-    let may_set = match ctx.caller.actor() {
-        Actor::Service => true,
-        Actor::Principal(caller) => caller == id || !app.engine.read().await.knows_principal(id),
-    };
     // `NewPrincipal` inserts only if still absent, so a profile created meanwhile stays.
-    Ok(may_set.then(|| StoreOp::NewPrincipal { id: id.to_owned(), email: email.to_owned(), name: name.to_owned() }))
+    Ok(Some(StoreOp::NewPrincipal { id: id.to_owned(), email: email.to_owned(), name: name.to_owned() }))
 }
 
 pub(crate) fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
@@ -146,8 +141,15 @@ pub(crate) async fn put_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Rep
     let body: PutPrincipal = req.json()?;
     check_email("email", &body.email)?;
     check_name("name", &body.name)?;
-    if !matches!(ctx.caller.actor(), Actor::Principal(ref p) if p == principal) {
-        platform_only(ctx, "changing another principal's profile")?;
+    if !ctx.caller.is_platform() {
+        // A principal renames itself; its email (what invites bind to) is the platform's.
+        if !matches!(ctx.caller.actor(), Actor::Principal(ref p) if p == principal) {
+            platform_only(ctx, "changing another principal's profile")?;
+        }
+        let stored = app.store.principal(principal).await?;
+        if stored.as_ref().is_none_or(|(email, _)| !email.eq_ignore_ascii_case(&body.email)) {
+            platform_only(ctx, "setting a principal's email")?;
+        }
     }
     let op = StoreOp::Principal { id: principal.to_owned(), email: body.email.clone(), name: body.name.clone() };
     let (revision, _) = app.write(ctx, Write { operation: None, extra: vec![op], audit: None }).await?;

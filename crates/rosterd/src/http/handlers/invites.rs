@@ -116,7 +116,7 @@ pub(crate) async fn list(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiEr
 pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let invite_id = req.param("invite")?;
-    read_guard(app, ctx, account, Some("member.invite")).await?;
+    read_guard(app, ctx, account, None).await?;
     let invite =
         app.store.invite(invite_id).await?.filter(|i| i.account == account).ok_or_else(|| {
             ApiError::not_found(format!("invite `{invite_id}` does not exist in account `{account}`"))
@@ -203,6 +203,13 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let profile = match app.store.principal(principal).await? {
         Some((email, _)) if email.eq_ignore_ascii_case(&invite.email) => None,
         Some(_) => return Err(another_address()),
+        // Only the platform vouches for a new principal's address (it verified it);
+        // a principal with no address on record has nothing the invite could bind to.
+        None if !ctx.caller.is_platform() => {
+            return Err(ApiError::forbidden(
+                "principal: has no email on record; the platform accepts for a new principal",
+            ));
+        }
         None => {
             let name =
                 body.principal.name.as_deref().ok_or_else(|| {
