@@ -84,8 +84,6 @@ pub enum Operation {
     ViewMember { account: String, principal: String },
     /// Masquerades as another member.
     Masquerade { account: String, target: String },
-    /// Changes nothing: refuses unless the actor holds `permission` on the scope (for reads).
-    Require { account: String, resource: Option<String>, permission: String },
     /// Changes nothing: refuses unless the actor may make an invite that adds
     /// a member with `role` (the pack's default when `None`), or grants `role` on `resource`.
     Invite { account: String, role: Option<String>, resource: Option<String> },
@@ -163,10 +161,6 @@ impl Engine {
                 self.plan_view_member(actor, account, principal, now).map(|()| Vec::new())
             }
             Op::Masquerade { account, target } => self.plan_masquerade(actor, account, target, now),
-            Op::Require { account, resource, permission } => {
-                let a = self.account_id(account)?;
-                self.require(actor, a, resource.as_deref(), permission, now).map(|()| Vec::new())
-            }
             Op::Invite { account, role, resource } => {
                 self.plan_invite(actor, account, role.as_deref(), resource.as_deref(), now).map(|()| Vec::new())
             }

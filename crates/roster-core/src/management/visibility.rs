@@ -5,7 +5,7 @@
 //! its type's `.view` permission.
 
 use super::{Actor, ManagementError, Operation, Result};
-use crate::engine::{ChangeError, Engine, Membership};
+use crate::engine::{ChangeError, Engine, GrantView, Membership, MembershipView};
 use crate::ids::ACCOUNT_RESOURCE;
 
 impl Engine {
@@ -79,6 +79,68 @@ impl Engine {
 }
 
 impl Engine {
+    /// Refuses unless `actor` may read `account` and, when given, holds `permission` there
+    /// (on `resource`). An account the principal holds nothing in is refused exactly like
+    /// a missing one; so is a resource they may not view.
+    pub fn require_read(
+        &self,
+        actor: &Actor,
+        account: &str,
+        resource: Option<&str>,
+        permission: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        if !self.may_read_account(actor, account, now) {
+            return Err(ChangeError::UnknownAccount(account.to_owned()).into());
+        }
+        let Some(permission) = permission else { return Ok(()) };
+        let a = self.account_id(account)?;
+        self.require(actor, a, resource, permission, now).map_err(|error| {
+            let named = resource.map(|r| (account, r));
+            self.disguised(actor, Some(account).into_iter().collect(), named, error, now)
+        })
+    }
+
+    /// The grants of `account` (optionally on one resource, or of one subject) `actor`
+    /// may see: all of them for the platform and for holders of `member.view`, otherwise
+    /// only the actor's own; never one held by a member hidden from the actor.
+    pub fn grants_visible_to(
+        &self,
+        actor: &Actor,
+        account: &str,
+        resource: Option<&str>,
+        subject: Option<&str>,
+        now: i64,
+    ) -> Vec<GrantView> {
+        let sees_all = self.require_read(actor, account, None, Some("member.view"), now).is_ok();
+        let own = match actor {
+            Actor::Principal(me) => Some(format!("principal:{me}")),
+            Actor::Service => None,
+        };
+        self.grants(account, resource, subject)
+            .into_iter()
+            .filter(|g| sees_all || own.as_deref() == Some(g.subject.as_str()))
+            .filter(|g| g.subject.strip_prefix("principal:").is_none_or(|p| !self.is_hidden_from(actor, account, p)))
+            .collect()
+    }
+
+    /// The memberships of `principal` that `actor` may see: all for the platform; for a
+    /// principal, their own, and others' where they hold `member.view` and the member is
+    /// not hidden from them.
+    pub fn memberships_visible_to(&self, actor: &Actor, principal: &str, now: i64) -> Vec<(String, MembershipView)> {
+        self.principal_memberships(principal)
+            .into_iter()
+            .filter(|(account, _)| match actor {
+                Actor::Service => true,
+                Actor::Principal(me) => {
+                    let may_view =
+                        me == principal || self.require_read(actor, account, None, Some("member.view"), now).is_ok();
+                    may_view && self.member_visible_to(actor, account, principal)
+                }
+            })
+            .collect()
+    }
+
     /// A refusal as a principal may see it. Whatever the rule that refused, a principal
     /// learns nothing about an account they hold nothing in, nor about a resource they may
     /// not view: the refusal becomes exactly the one a nonexistent account or resource
@@ -95,6 +157,17 @@ impl Engine {
             return error;
         }
         let (accounts, resource) = named_scope(operation);
+        self.disguised(actor, accounts, resource, error, now)
+    }
+
+    fn disguised(
+        &self,
+        actor: &Actor,
+        accounts: Vec<&str>,
+        resource: Option<(&str, &str)>,
+        error: ManagementError,
+        now: i64,
+    ) -> ManagementError {
         if let Some(account) =
             accounts.into_iter().find(|a| self.has_account(a) && !self.may_read_account(actor, a, now))
         {
@@ -118,7 +191,6 @@ fn named_scope(operation: &Operation) -> (Vec<&str>, Option<(&str, &str)>) {
         Op::CreateAccount { parent, .. } => (parent.as_deref().into_iter().collect(), None),
         Op::MoveMember { from, to, .. } => (vec![from.as_str(), to.as_str()], None),
         Op::Grant { account, resource, .. }
-        | Op::Require { account, resource, .. }
         | Op::Invite { account, resource, .. }
         | Op::RevokeInvite { account, resource, .. } => {
             (vec![account.as_str()], resource.as_deref().map(|r| (account.as_str(), r)))

@@ -162,26 +162,8 @@ pub(crate) async fn get_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Rep
     let engine = app.engine.read().await;
     let actor = ctx.caller.actor();
     let memberships: Vec<serde_json::Value> = engine
-        .principal_memberships(principal)
+        .memberships_visible_to(&actor, principal, ctx.now)
         .into_iter()
-        .filter(|(account, _)| match &actor {
-            Actor::Service => true,
-            Actor::Principal(me) => {
-                let may_view = me == principal
-                    || engine
-                        .plan(
-                            &actor,
-                            &Operation::Require {
-                                account: account.clone(),
-                                resource: None,
-                                permission: "member.view".into(),
-                            },
-                            ctx.now,
-                        )
-                        .is_ok();
-                may_view && engine.member_visible_to(&actor, account, principal)
-            }
-        })
         .map(|(account, membership)| serde_json::json!({ "account": account, "membership": membership }))
         .collect();
     let visible = match &actor {

@@ -1,6 +1,6 @@
 //! Resources, grants, groups and custom roles of an account.
 
-use roster_core::{Actor, Operation, PermissionRule, RoleDef, Subject};
+use roster_core::{Operation, PermissionRule, RoleDef, Subject};
 use serde::Deserialize;
 
 use super::{Reply, new_id, read_guard};
@@ -85,28 +85,13 @@ pub(crate) async fn list_grants(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     let account = req.param("account")?;
     known_query(&req.query, &["resource", "subject"])?;
     read_guard(app, ctx, account, None).await?;
-    let engine = app.engine.read().await;
-    let actor = ctx.caller.actor();
-    let sees_all = match &actor {
-        Actor::Service => true,
-        Actor::Principal(_) => engine
-            .plan(
-                &actor,
-                &Operation::Require { account: account.to_owned(), resource: None, permission: "member.view".into() },
-                ctx.now,
-            )
-            .is_ok(),
-    };
-    let own = match &actor {
-        Actor::Principal(me) => Some(format!("principal:{me}")),
-        Actor::Service => None,
-    };
-    let items: Vec<_> = engine
-        .grants(account, req.query.get("resource").map(String::as_str), req.query.get("subject").map(String::as_str))
-        .into_iter()
-        .filter(|g| sees_all || own.as_deref() == Some(g.subject.as_str()))
-        .filter(|g| g.subject.strip_prefix("principal:").is_none_or(|p| !engine.is_hidden_from(&actor, account, p)))
-        .collect();
+    let items = app.engine.read().await.grants_visible_to(
+        &ctx.caller.actor(),
+        account,
+        req.query.get("resource").map(String::as_str),
+        req.query.get("subject").map(String::as_str),
+        ctx.now,
+    );
     Reply::ok(serde_json::json!({ "items": items }))
 }
 

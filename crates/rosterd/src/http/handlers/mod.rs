@@ -10,7 +10,6 @@ pub(crate) mod members;
 pub(crate) mod packs;
 pub(crate) mod tokens;
 
-use roster_core::Operation;
 use serde::Serialize;
 
 use super::app::App;
@@ -62,17 +61,7 @@ fn to_json(value: impl Serialize) -> Result<serde_json::Value, ApiError> {
 /// principal only while they hold something in it (otherwise the answer is exactly the one
 /// a nonexistent account gets), and, with `permission`, when they hold it there.
 pub(crate) async fn read_guard(app: &App, ctx: &Ctx, account: &str, permission: Option<&str>) -> Result<(), ApiError> {
-    let engine = app.engine.read().await;
-    let actor = ctx.caller.actor();
-    if !engine.may_read_account(&actor, account, ctx.now) {
-        return Err(no_such_account(account));
-    }
-    if let Some(permission) = permission {
-        let require =
-            Operation::Require { account: account.to_owned(), resource: None, permission: permission.to_owned() };
-        engine.plan(&actor, &require, ctx.now)?;
-    }
-    Ok(())
+    Ok(app.engine.read().await.require_read(&ctx.caller.actor(), account, None, permission, ctx.now)?)
 }
 
 /// The one answer for an account that does not exist, or that the caller holds nothing in.
