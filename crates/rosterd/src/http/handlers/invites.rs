@@ -89,11 +89,8 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let write = Write {
         operation: None,
         extra: vec![StoreOp::CreateInvite(record)],
-        audit: Some(Audit {
-            account: account.to_owned(),
-            action: "invite.create",
-            target: format!("invite:{invite_id}"),
-        }),
+        audit: Some(Audit::account(account, "invite.create", format!("invite:{invite_id}"))),
+        plan_as: None,
     };
     let (revision, _) = app.write(ctx, write).await?;
     Reply::written(201, serde_json::json!({ "id": invite_id, "token": token, "expires_at": ctx.now + ttl }), revision)
@@ -127,11 +124,8 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let write = Write {
         operation: None,
         extra: vec![StoreOp::InviteStatus { id: invite_id.to_owned(), status: "revoked".into() }],
-        audit: Some(Audit {
-            account: account.to_owned(),
-            action: "invite.revoke",
-            target: format!("invite:{invite_id}"),
-        }),
+        audit: Some(Audit::account(account, "invite.revoke", format!("invite:{invite_id}"))),
+        plan_as: None,
     };
     let (revision, _) = app.write(ctx, write).await?;
     Reply::written(200, serde_json::json!({ "id": invite_id, "status": "revoked" }), revision)
@@ -166,18 +160,10 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     {
         return Err(ApiError::forbidden("a principal token may accept invites for itself only"));
     }
-    // Carried out as the inviter, who must still be allowed to do it.
-    let as_inviter = Ctx {
-        caller: match ctx.caller.clone() {
-            Caller::Service { name, .. } | Caller::Principal { id: name } if invite.created_by.is_empty() => {
-                Caller::Service { name, act_as: None }
-            }
-            Caller::Service { name, .. } | Caller::Principal { id: name } => {
-                Caller::Service { name, act_as: Some(invite.created_by.clone()) }
-            }
-        },
-        ..ctx.clone()
-    };
+    // Carried out as the inviter, who must still be allowed to do it; the audit names the
+    // real caller (the accepting principal, or the service token acting for them).
+    let inviter =
+        if invite.created_by.is_empty() { Actor::Service } else { Actor::Principal(invite.created_by.clone()) };
     let grant_id = new_id("g")?;
     let write = Write {
         operation: Some(operation(&invite, &body.principal.id, grant_id)?),
@@ -185,13 +171,10 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
             body.principal.upsert(),
             StoreOp::InviteStatus { id: invite.id.clone(), status: "accepted".into() },
         ],
-        audit: Some(Audit {
-            account: invite.account.clone(),
-            action: "invite.accept",
-            target: format!("principal:{}", body.principal.id),
-        }),
+        audit: Some(Audit::account(&invite.account, "invite.accept", format!("principal:{}", body.principal.id))),
+        plan_as: Some(inviter),
     };
-    let (revision, _) = app.write(&as_inviter, write).await?;
+    let (revision, _) = app.write(ctx, write).await?;
     let membership = app.engine.read().await.membership(&invite.account, &body.principal.id);
     Reply::written(
         200,
