@@ -155,6 +155,35 @@ impl AuditEvent {
         out.dedup();
         out
     }
+
+    /// Every account the event's states name (fields `account`, and a new account's `id`
+    /// and `parent`): a principal hidden in any of them is hidden in the event.
+    pub fn accounts(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for state in [&self.before, &self.after].into_iter().flatten() {
+            collect_accounts(state, &mut out);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+fn collect_accounts<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_accounts(v, out)),
+        serde_json::Value::Object(fields) => {
+            let created = fields.get("kind").and_then(serde_json::Value::as_str) == Some("create_account");
+            for (key, field) in fields {
+                match (key.as_str(), field) {
+                    ("account", serde_json::Value::String(id)) => out.push(id),
+                    ("id" | "parent", serde_json::Value::String(id)) if created => out.push(id),
+                    _ => collect_accounts(field, out),
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Walks a state for the fields that hold principal ids (the shapes of `Change`s and of
@@ -353,5 +382,11 @@ mod tests {
             hash: String::new(),
         };
         assert_eq!(event.principals(), vec!["al", "bo", "cy", "di", "fay"]);
+        let created = AuditEvent {
+            after: Some(serde_json::json!({ "changes": [{ "kind": "create_account", "id": "c1", "parent": "ag" },
+                { "kind": "put_membership", "account": "c1", "principal": "boss" }] })),
+            ..event
+        };
+        assert_eq!(created.accounts(), vec!["ag", "c1"]);
     }
 }

@@ -252,3 +252,26 @@ fn hole07_audit_events_naming_the_protected_member_are_not_shown() {
         assert!(!with_token.text.contains("sue"), "{}", with_token.text);
     }
 }
+
+#[test]
+fn hole19_a_keyed_trail_over_http() {
+    for backend in backends() {
+        let key = tempfile::NamedTempFile::new().expect("key file");
+        std::fs::write(key.path(), b"an audit key of at least 32 bytes, kept apart").expect("write key");
+        let extra = format!("\n[audit]\nkey_file = {:?}\n", key.path().display().to_string());
+        let d = Daemon::start_with(&backend, &extra);
+        create_account(&d, "s1", "studio", "olivia");
+        let trail = events(&d, "s1");
+        assert!(trail[0]["hash"].as_str().is_some_and(|h| h.starts_with("hmac-sha256:")), "{backend:?}: {}", trail[0]);
+        assert!(platform(&d)[0]["hash"].as_str().is_some_and(|h| h.starts_with("hmac-sha256:")));
+        assert_eq!(
+            d.call("GET", "/v1/accounts/s1/audit/verify", None, None).json(),
+            json!({ "ok": true, "events": 1 })
+        );
+        // Rewritten with a plain hash by someone without the key: caught.
+        d.sql("UPDATE audit_events SET hash = 'abc' WHERE account_id = 's1'");
+        d.sql("UPDATE audit_heads SET hash = 'abc' WHERE chain = 's1'");
+        let verify = d.call("GET", "/v1/accounts/s1/audit/verify", None, None).json();
+        assert_eq!((&verify["ok"], &verify["problem"]), (&json!(false), &json!("unkeyed")), "{verify}");
+    }
+}

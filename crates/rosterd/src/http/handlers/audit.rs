@@ -65,7 +65,10 @@ async fn collect(
             Some((actor, account)) => {
                 // The engine is read per batch, never across a database read.
                 let engine = app.engine.read().await;
-                let visible = |e: &AuditEvent| e.principals().iter().all(|p| !engine.is_hidden_from(actor, account, p));
+                let visible = |e: &AuditEvent| {
+                    let accounts: Vec<&str> = std::iter::once(account).chain(e.accounts()).collect();
+                    e.principals().iter().all(|p| accounts.iter().all(|a| !engine.is_hidden_from(actor, a, p)))
+                };
                 events.extend(batch.into_iter().filter(visible));
             }
         }
