@@ -1,7 +1,9 @@
 //! Anchored audit heads: one row per chain (an account, or `#platform` for the platform
 //! trail) with its last seq and hash, written in the same transaction as each event, so
 //! deleting the last events of a chain no longer verifies. Existing chains get their head
-//! from their last event. Events are also indexed by revision, the page cursor.
+//! from their last event. With an audit key the head is sealed (HMAC over chain, seq and
+//! hash), so rolling it back to an earlier event needs the key. Events are also indexed by
+//! revision, the page cursor.
 
 use sea_orm_migration::prelude::*;
 
@@ -20,7 +22,8 @@ const UP: &[&str] = &[
     "CREATE TABLE audit_heads (
         chain TEXT NOT NULL PRIMARY KEY,
         seq BIGINT NOT NULL,
-        hash TEXT NOT NULL
+        hash TEXT NOT NULL,
+        seal TEXT
     )",
     "INSERT INTO audit_heads (chain, seq, hash)
         SELECT e.account_id, e.seq, e.hash FROM audit_events e

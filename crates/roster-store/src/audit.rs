@@ -334,6 +334,14 @@ pub(crate) fn chain_hash(key: Option<&AuditKey>, previous: &str, f: &Fields<'_>)
     }
 }
 
+/// A head's seal: with a key, HMAC over the chain, its seq and its hash, so a head rolled
+/// back to an earlier event (a deleted tail) cannot be made to match without the key.
+pub(crate) fn head_seal(key: Option<&AuditKey>, chain: &str, seq: i64, hash: &str) -> Option<String> {
+    let key = key?;
+    let fields = serde_json::json!(["head", chain, seq, hash]).to_string();
+    Some(format!("{KEYED_PREFIX}{}", hex(&hmac_sha256(&key.0, fields.as_bytes()))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use crate::audit::{
-    AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, Fields, chain_hash, is_keyed,
+    AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, Fields, chain_hash, head_seal, is_keyed,
 };
 use crate::entities::{
     account, audit_event, audit_head, custom_role, grant, group, group_member, invite, membership, meta, principal,
@@ -419,9 +419,15 @@ impl Store {
             previous.clone_from(&row.hash);
         }
         let last_seq = events as i64;
+        let key = self.audit_key.as_ref();
         let report = match head {
             None if events == 0 => ChainReport::ok(0),
             None => ChainReport::bad(events, 1, ChainProblem::HeadMissing),
+            // With a key, a head rolled back (or otherwise edited) without it.
+            Some(head) if key.is_some() && head.seal != head_seal(key, chain.key(), head.seq, &head.hash) => {
+                let first = std::cmp::max(std::cmp::min(head.seq, last_seq), 1);
+                ChainReport { head_seq: Some(head.seq), ..ChainReport::bad(events, first, ChainProblem::HeadMismatch) }
+            }
             Some(head) if head.seq > last_seq => ChainReport {
                 head_seq: Some(head.seq),
                 ..ChainReport::bad(events, last_seq + 1, ChainProblem::Truncated)
@@ -531,7 +537,9 @@ async fn append_audit<C: ConnectionTrait>(
     let hash = chain_hash(key, &previous, &fields(&row));
     let row = audit_event::Model { hash: hash.clone(), ..row };
     audit_event::Entity::insert(audit_event::ActiveModel::from(row)).exec(db).await.map_err(constraint_or_db)?;
-    let moved = audit_head::ActiveModel { chain: Set(chain.to_owned()), seq: Set(seq), hash: Set(hash) };
+    let seal = head_seal(key, chain, seq, &hash);
+    let moved =
+        audit_head::ActiveModel { chain: Set(chain.to_owned()), seq: Set(seq), hash: Set(hash), seal: Set(seal) };
     match head {
         Some(_) => audit_head::Entity::update(moved).exec(db).await.map(drop),
         None => audit_head::Entity::insert(moved).exec(db).await.map(drop),

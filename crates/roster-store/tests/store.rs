@@ -417,3 +417,24 @@ async fn hole19_a_keyed_chain_needs_its_key() {
         db.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn hole19_with_a_key_a_head_rolled_back_with_the_tail_is_detected() {
+    for db in databases().await {
+        let mut engine = engine();
+        let keyed = db.store.clone().with_audit_key(AuditKey::new(b"0123456789abcdef0123456789abcdef"));
+        populate(&keyed, &mut engine).await;
+        // Delete the last event and move the head back onto the one before, as someone
+        // with database access but without the key would.
+        sql(&db.store, "DELETE FROM audit_events WHERE account_id = 'acme' AND seq = 11").await;
+        sql(
+            &db.store,
+            "UPDATE audit_heads SET seq = 10, hash = (SELECT hash FROM audit_events WHERE account_id = 'acme' AND seq = 10) \
+             WHERE chain = 'acme'",
+        )
+        .await;
+        let report = keyed.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::HeadMismatch)), "{}", db.label);
+        db.cleanup().await;
+    }
+}

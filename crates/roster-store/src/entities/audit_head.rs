@@ -14,6 +14,8 @@ pub struct Model {
     pub seq: i64,
     /// Column `hash`: the last event's hash.
     pub hash: String,
+    /// Column `seal`: with an audit key, HMAC over the chain, seq and hash; else NULL.
+    pub seal: Option<String>,
 }
 
 /// No relations are navigated through the ORM.

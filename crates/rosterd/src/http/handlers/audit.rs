@@ -56,9 +56,11 @@ async fn collect(
     let mut after = page.after;
     // Read in batches until a page and one more are found or the chain ends: left-out
     // events must not shorten a page, or the page size would count them.
+    // Batches of at least 200, so a reader who sees few events does not cost a query each.
+    let batch_size = std::cmp::max(page.limit + 1, 200);
     loop {
-        let batch = app.store.audit(chain, after, page.limit + 1, page.actor, page.action).await?;
-        let done = (batch.len() as u64) <= page.limit;
+        let batch = app.store.audit(chain, after, batch_size, page.actor, page.action).await?;
+        let done = (batch.len() as u64) < batch_size;
         after = batch.last().map_or(after, |e| e.revision);
         match reader {
             None => events.extend(batch),
