@@ -275,3 +275,16 @@ fn hole19_a_keyed_trail_over_http() {
         assert_eq!((&verify["ok"], &verify["problem"]), (&json!(false), &json!("unkeyed")), "{verify}");
     }
 }
+
+#[test]
+fn hole09_tokens_made_on_the_command_line_are_in_the_platform_trail() {
+    let d = Daemon::start(&roster_e2e::daemon::Backend::Sqlite);
+    let output = d.cli(&["token", "create", "--service", "ops"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let last = platform(&d).pop().expect("an event");
+    assert_eq!((last["actor"].as_str(), last["action"].as_str()), (Some("system:cli"), Some("token.create")));
+    assert_eq!(last["after"]["name"], "ops");
+    let refused = d.cli(&["token", "create", "--service", "principal:x"]);
+    assert!(!refused.status.success(), "a service name that could pass for another name space");
+    assert_eq!(d.call("GET", "/v1/audit/verify", None, None).json()["ok"], true);
+}
