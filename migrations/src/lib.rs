@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial;
 mod m20261124_000001_grants_per_account;
+mod m20261124_000002_audit_heads;
 
 /// Runs Roster's migrations.
 pub struct Migrator;
@@ -15,6 +16,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial::Migration), Box::new(m20261124_000001_grants_per_account::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial::Migration),
+            Box::new(m20261124_000001_grants_per_account::Migration),
+            Box::new(m20261124_000002_audit_heads::Migration),
+        ]
     }
 }

@@ -7,6 +7,9 @@ pub mod audit;
 pub mod entities;
 mod store;
 
-pub use audit::{AuditEvent, AuditRecord, ChainReport};
+pub use audit::{
+    AuditActor, AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, PLATFORM_CHAIN,
+    actor_principal, is_valid_service_name,
+};
 pub use sea_orm::DbBackend;
 pub use store::{InviteRecord, Store, StoreError, StoreOp, TokenRecord};

@@ -15,9 +15,12 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
-use crate::audit::{AuditEvent, AuditRecord, ChainReport, chain_hash};
+use crate::audit::{
+    AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, Fields, chain_hash, head_seal, is_keyed,
+};
 use crate::entities::{
-    account, audit_event, custom_role, grant, group, group_member, invite, membership, meta, principal, resource, token,
+    account, audit_event, audit_head, custom_role, grant, group, group_member, invite, membership, meta, principal,
+    resource, token,
 };
 
 /// Why a storage call failed.
@@ -44,6 +47,9 @@ pub enum StoreError {
     /// accepted, revoked or expired meanwhile): nothing was written.
     #[error("{0}")]
     Precondition(String),
+    /// The caller asked for a write the store does not make.
+    #[error("invalid write: {0}")]
+    InvalidWrite(String),
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -152,6 +158,8 @@ pub enum StoreOp {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// With a key, audit chains are HMAC-SHA256; without, plain sha256.
+    audit_key: Option<AuditKey>,
 }
 
 fn constraint_or_db(error: DbErr) -> StoreError {
@@ -185,7 +193,13 @@ impl Store {
                 o.journal_mode(SqliteJournalMode::Wal).foreign_keys(true).busy_timeout(Duration::from_secs(10))
             });
         }
-        Ok(Store { db: Database::connect(options).await? })
+        Ok(Store { db: Database::connect(options).await?, audit_key: None })
+    }
+
+    /// The same store, hashing new audit events with `key` (HMAC-SHA256) and verifying
+    /// chains with it.
+    pub fn with_audit_key(self, key: AuditKey) -> Store {
+        Store { audit_key: Some(key), ..self }
     }
 
     /// Applies pending migrations.
@@ -234,8 +248,12 @@ impl Store {
                 OpError::Precondition(message) => StoreError::Precondition(message),
             })?;
         }
-        for record in audit {
-            append_audit(&txn, record, revision, now).await.map_err(constraint_or_db)?;
+        // One event per chain per write: the revision then orders a chain and pages it.
+        for (index, record) in audit.iter().enumerate() {
+            if audit[..index].iter().any(|r| r.chain == record.chain) {
+                return Err(StoreError::InvalidWrite(format!("two audit events for chain `{}`", record.chain.key())));
+            }
+            append_audit(&txn, self.audit_key.as_ref(), record, revision, now).await?;
         }
         txn.commit().await.map_err(constraint_or_db)?;
         u64::try_from(revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
@@ -375,18 +393,19 @@ impl Store {
         Ok(rows.into_iter().map(invite_record).collect())
     }
 
-    /// An account's audit events after `after_seq`, oldest first, filtered.
+    /// A chain's events written after revision `after_revision` (the page cursor), oldest
+    /// first, filtered by actor and action.
     pub async fn audit(
         &self,
-        account: &str,
-        after_seq: i64,
+        chain: &AuditChain,
+        after_revision: i64,
         limit: u64,
         actor: Option<&str>,
         action: Option<&str>,
     ) -> Result<Vec<AuditEvent>> {
         let mut query = audit_event::Entity::find()
-            .filter(audit_event::Column::AccountId.eq(account))
-            .filter(audit_event::Column::Seq.gt(after_seq));
+            .filter(audit_event::Column::AccountId.eq(chain.key()))
+            .filter(audit_event::Column::Revision.gt(after_revision));
         if let Some(actor) = actor {
             query = query.filter(audit_event::Column::Actor.eq(actor));
         }
@@ -397,34 +416,71 @@ impl Store {
         rows.into_iter().map(audit_from_row).collect()
     }
 
-    /// Recomputes an account's hash chain.
-    pub async fn verify_audit(&self, account: &str) -> Result<ChainReport> {
+    /// Recomputes a chain's hashes and compares its last event with the anchored head:
+    /// an edited or deleted event, a deleted tail, a missing or edited head all report
+    /// `ok: false` with the problem and the first seq found wrong.
+    pub async fn verify_audit(&self, chain: &AuditChain) -> Result<ChainReport> {
         let rows = audit_event::Entity::find()
-            .filter(audit_event::Column::AccountId.eq(account))
+            .filter(audit_event::Column::AccountId.eq(chain.key()))
             .order_by_asc(audit_event::Column::Seq)
             .all(&self.db)
             .await?;
+        let head = audit_head::Entity::find_by_id(chain.key().to_owned()).one(&self.db).await?;
+        let events = rows.len();
         let mut previous = String::new();
         for (index, row) in rows.iter().enumerate() {
-            let expected = chain_hash(
-                &previous,
-                row.seq,
-                row.at,
-                &row.actor,
-                &row.action,
-                &row.target,
-                row.before_state.as_deref(),
-                row.after_state.as_deref(),
-                row.request_id.as_deref(),
-                row.trace_id.as_deref(),
-                row.revision,
-            );
-            if expected != row.hash || row.seq != index as i64 + 1 {
-                return Ok(ChainReport { ok: false, events: rows.len(), first_bad_seq: Some(row.seq) });
+            if row.seq != index as i64 + 1 {
+                return Ok(ChainReport::bad(events, index as i64 + 1, ChainProblem::MissingEvent));
             }
-            previous = row.hash.clone();
+            let key = match (is_keyed(&row.hash), &self.audit_key) {
+                (true, None) => return Ok(ChainReport::bad(events, row.seq, ChainProblem::KeyNeeded)),
+                (false, Some(_)) => return Ok(ChainReport::bad(events, row.seq, ChainProblem::Unkeyed)),
+                (_, key) => key.as_ref(),
+            };
+            if chain_hash(key, &previous, &fields(row)) != row.hash {
+                return Ok(ChainReport::bad(events, row.seq, ChainProblem::Edited));
+            }
+            previous.clone_from(&row.hash);
         }
-        Ok(ChainReport { ok: true, events: rows.len(), first_bad_seq: None })
+        let last_seq = events as i64;
+        let key = self.audit_key.as_ref();
+        let report = match head {
+            None if events == 0 => ChainReport::ok(0),
+            None => ChainReport::bad(events, 1, ChainProblem::HeadMissing),
+            // With a key, a head rolled back (or otherwise edited) without it.
+            Some(head) if key.is_some() && head.seal != head_seal(key, chain.key(), head.seq, &head.hash) => {
+                let first = std::cmp::max(std::cmp::min(head.seq, last_seq), 1);
+                ChainReport { head_seq: Some(head.seq), ..ChainReport::bad(events, first, ChainProblem::HeadMismatch) }
+            }
+            Some(head) if head.seq > last_seq => ChainReport {
+                head_seq: Some(head.seq),
+                ..ChainReport::bad(events, last_seq + 1, ChainProblem::Truncated)
+            },
+            Some(head) if head.seq < last_seq || head.hash != previous => {
+                // Events past the head were added behind the daemon's back, or the head's
+                // hash was edited.
+                let first = if head.seq < last_seq { std::cmp::max(head.seq, 0) + 1 } else { last_seq };
+                ChainReport { head_seq: Some(head.seq), ..ChainReport::bad(events, first, ChainProblem::HeadMismatch) }
+            }
+            Some(_) => ChainReport::ok(events),
+        };
+        Ok(report)
+    }
+}
+
+/// The hashed fields of a stored event.
+fn fields(row: &audit_event::Model) -> Fields<'_> {
+    Fields {
+        seq: row.seq,
+        at: row.at,
+        actor: &row.actor,
+        action: &row.action,
+        target: &row.target,
+        before: row.before_state.as_deref(),
+        after: row.after_state.as_deref(),
+        request_id: row.request_id.as_deref(),
+        trace_id: row.trace_id.as_deref(),
+        revision: row.revision,
     }
 }
 
@@ -462,50 +518,57 @@ fn audit_from_row(row: audit_event::Model) -> Result<AuditEvent> {
     })
 }
 
+/// Appends one event after the chain's anchored head and moves the head to it. A chain
+/// with events but no head was tampered with: writing to it stops (fail closed) rather than
+/// starting a second chain that would hide the damage.
 async fn append_audit<C: ConnectionTrait>(
     db: &C,
+    key: Option<&AuditKey>,
     record: &AuditRecord,
     revision: i64,
     now: i64,
-) -> std::result::Result<(), DbErr> {
-    let last = audit_event::Entity::find()
-        .filter(audit_event::Column::AccountId.eq(&record.account))
-        .order_by_desc(audit_event::Column::Seq)
-        .one(db)
-        .await?;
-    let (seq, previous) = last.map_or((1, String::new()), |l| (l.seq + 1, l.hash));
+) -> Result<()> {
+    let chain = record.chain.key();
+    let head = audit_head::Entity::find_by_id(chain.to_owned()).one(db).await?;
+    let (seq, previous) = match &head {
+        Some(head) => (head.seq + 1, head.hash.clone()),
+        None => {
+            let any = audit_event::Entity::find().filter(audit_event::Column::AccountId.eq(chain)).one(db).await?;
+            if any.is_some() {
+                return Err(StoreError::Corrupt(format!(
+                    "audit chain `{chain}` has events but no head (audit_heads row deleted); not appending"
+                )));
+            }
+            (1, String::new())
+        }
+    };
     let before = record.before.as_ref().map(serde_json::Value::to_string);
     let after = record.after.as_ref().map(serde_json::Value::to_string);
-    let hash = chain_hash(
-        &previous,
+    let row = audit_event::Model {
+        account_id: chain.to_owned(),
         seq,
-        now,
-        &record.actor,
-        &record.action,
-        &record.target,
-        before.as_deref(),
-        after.as_deref(),
-        record.request_id.as_deref(),
-        record.trace_id.as_deref(),
+        at: now,
+        actor: record.actor.clone(),
+        action: record.action.clone(),
+        target: record.target.clone(),
+        before_state: before,
+        after_state: after,
+        request_id: record.request_id.clone(),
+        trace_id: record.trace_id.clone(),
         revision,
-    );
-    audit_event::Entity::insert(audit_event::ActiveModel {
-        account_id: Set(record.account.clone()),
-        seq: Set(seq),
-        at: Set(now),
-        actor: Set(record.actor.clone()),
-        action: Set(record.action.clone()),
-        target: Set(record.target.clone()),
-        before_state: Set(before),
-        after_state: Set(after),
-        request_id: Set(record.request_id.clone()),
-        trace_id: Set(record.trace_id.clone()),
-        revision: Set(revision),
-        hash: Set(hash),
-    })
-    .exec(db)
-    .await?;
-    Ok(())
+        hash: String::new(),
+    };
+    let hash = chain_hash(key, &previous, &fields(&row));
+    let row = audit_event::Model { hash: hash.clone(), ..row };
+    audit_event::Entity::insert(audit_event::ActiveModel::from(row)).exec(db).await.map_err(constraint_or_db)?;
+    let seal = head_seal(key, chain, seq, &hash);
+    let moved =
+        audit_head::ActiveModel { chain: Set(chain.to_owned()), seq: Set(seq), hash: Set(hash), seal: Set(seal) };
+    match head {
+        Some(_) => audit_head::Entity::update(moved).exec(db).await.map(drop),
+        None => audit_head::Entity::insert(moved).exec(db).await.map(drop),
+    }
+    .map_err(constraint_or_db)
 }
 
 fn status_text(status: MembershipStatus) -> &'static str {

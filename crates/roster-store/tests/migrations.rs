@@ -51,3 +51,37 @@ async fn grants_survive_the_move_to_per_account_ids() {
     assert!(engine.grant("acme", "g1").is_some());
     assert!(engine.grant("other", "g1").is_some());
 }
+
+/// sha256 of an event as the first schema's daemon chained it.
+fn plain_hash(previous: &str, seq: i64, action: &str) -> String {
+    use sha2::Digest;
+    let fields = serde_json::json!([previous, seq, 100, "service:bootstrap", action, "t", null, null, null, null, seq]);
+    sha2::Sha256::digest(fields.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn hole19_existing_chains_get_their_head_when_migrated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("roster.db").display());
+    let db = Database::connect(url.clone()).await.expect("sqlite");
+    Migrator::up(&db, Some(2)).await.expect("the schema before audit heads");
+    let mut previous = String::new();
+    for seq in 1..=3 {
+        let hash = plain_hash(&previous, seq, "member.add");
+        db.execute_unprepared(&format!(
+            "INSERT INTO audit_events (account_id, seq, at, actor, action, target, revision, hash) \
+             VALUES ('acme', {seq}, 100, 'service:bootstrap', 'member.add', 't', {seq}, '{hash}')"
+        ))
+        .await
+        .expect("event");
+        previous = hash;
+    }
+    Migrator::up(&db, None).await.expect("the audit heads");
+    let store = Store::connect(&url).await.expect("store");
+    let acme = roster_store::AuditChain::account("acme");
+    let report = store.verify_audit(&acme).await.expect("verify");
+    assert!(report.ok && report.events == 3, "{report:?}");
+    db.execute_unprepared("DELETE FROM audit_events WHERE seq = 3").await.expect("truncate");
+    let report = store.verify_audit(&acme).await.expect("verify");
+    assert_eq!((report.ok, report.problem), (false, Some(roster_store::ChainProblem::Truncated)));
+}

@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use roster_core::engine::MembershipStatus;
 use roster_core::{Actor, Change, Engine, Operation, Subject, validate};
-use roster_store::{AuditRecord, Store, StoreError, StoreOp};
+use roster_store::{AuditChain, AuditKey, AuditRecord, ChainProblem, Store, StoreError, StoreOp};
 use sea_orm::{ConnectionTrait, Database};
 
 const NOW: i64 = 1_800_000_000;
+
+fn acme() -> AuditChain {
+    AuditChain::account("acme")
+}
 
 /// A small pack: owner (single holder) / editor / viewer over folders and docs.
 fn engine() -> Engine {
@@ -74,7 +78,7 @@ async fn run(store: &Store, engine: &mut Engine, actor: &Actor, operation: Opera
     let changes = engine.plan(actor, &operation, NOW).map_err(|e| e.to_string())?;
     let ops: Vec<StoreOp> = changes.iter().cloned().map(StoreOp::Change).collect();
     let audit = AuditRecord {
-        account: "acme".into(),
+        chain: AuditChain::account("acme"),
         actor: format!("{actor:?}"),
         action: format!("{operation:?}").split_whitespace().next().unwrap_or_default().to_owned(),
         target: "test".into(),
@@ -218,7 +222,7 @@ async fn a_failing_write_leaves_nothing_half_written() {
         let mut engine = engine();
         populate(&db.store, &mut engine).await;
         let before = db.store.revision().await.expect("revision");
-        let audit_before = db.store.audit("acme", 0, 1000, None, None).await.expect("audit").len();
+        let audit_before = db.store.audit(&acme(), 0, 1000, None, None).await.expect("audit").len();
         let ops = [
             StoreOp::Change(Change::AddResource {
                 account: "acme".into(),
@@ -234,7 +238,7 @@ async fn a_failing_write_leaves_nothing_half_written() {
             }),
         ];
         let audit = AuditRecord {
-            account: "acme".into(),
+            chain: AuditChain::account("acme"),
             actor: "test".into(),
             action: "resource.create".into(),
             target: "folder:f2".into(),
@@ -246,7 +250,7 @@ async fn a_failing_write_leaves_nothing_half_written() {
         let error = db.store.commit(&engine, &ops, &[audit], NOW).await.expect_err("foreign key");
         assert!(matches!(error, StoreError::Constraint(_)), "{}: {error}", db.label);
         assert_eq!(db.store.revision().await.expect("revision"), before);
-        assert_eq!(db.store.audit("acme", 0, 1000, None, None).await.expect("audit").len(), audit_before);
+        assert_eq!(db.store.audit(&acme(), 0, 1000, None, None).await.expect("audit").len(), audit_before);
         let mut reloaded = self::engine();
         db.store.load(&mut reloaded).await.expect("load");
         assert!(!reloaded.has_resource("acme", "folder:f2"), "{}: the first write was rolled back", db.label);
@@ -290,18 +294,147 @@ async fn the_audit_chain_detects_a_row_edited_behind_the_daemons_back() {
     for db in databases().await {
         let mut engine = engine();
         populate(&db.store, &mut engine).await;
-        let events = db.store.audit("acme", 0, 1000, None, None).await.expect("audit");
+        let events = db.store.audit(&acme(), 0, 1000, None, None).await.expect("audit");
         assert_eq!(events.len(), 11, "{}: one event per management call", db.label);
         assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=11).collect::<Vec<_>>());
-        let report = db.store.verify_audit("acme").await.expect("verify");
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
         assert!(report.ok && report.events == 11, "{}: {report:?}", db.label);
         db.store
             .connection()
             .execute_unprepared("UPDATE audit_events SET actor = 'mallory' WHERE seq = 4")
             .await
             .expect("tamper");
-        let report = db.store.verify_audit("acme").await.expect("verify");
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
         assert_eq!((report.ok, report.first_bad_seq), (false, Some(4)), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+async fn sql(store: &Store, statement: &str) {
+    store.connection().execute_unprepared(statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+}
+
+fn record(chain: AuditChain, action: &str) -> AuditRecord {
+    AuditRecord {
+        chain,
+        actor: "system:test".into(),
+        action: action.into(),
+        target: "token:t1".into(),
+        before: None,
+        after: Some(serde_json::json!({ "name": "backend" })),
+        request_id: None,
+        trace_id: None,
+    }
+}
+
+#[tokio::test]
+async fn hole19_deleting_the_last_audit_event_is_detected() {
+    for db in databases().await {
+        let mut engine = engine();
+        populate(&db.store, &mut engine).await;
+        assert!(db.store.verify_audit(&acme()).await.expect("verify").ok, "{}", db.label);
+        sql(&db.store, "DELETE FROM audit_events WHERE account_id = 'acme' AND seq = 11").await;
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
+        assert_eq!(
+            (report.ok, report.events, report.problem, report.first_bad_seq, report.head_seq),
+            (false, 10, Some(ChainProblem::Truncated), Some(11), Some(11)),
+            "{}",
+            db.label
+        );
+        // Every event gone: still not ok.
+        sql(&db.store, "DELETE FROM audit_events WHERE account_id = 'acme'").await;
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::Truncated)), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn hole19_a_missing_or_edited_head_is_detected_and_writes_stop() {
+    for db in databases().await {
+        let mut engine = engine();
+        populate(&db.store, &mut engine).await;
+        sql(&db.store, "UPDATE audit_heads SET hash = 'feed' WHERE chain = 'acme'").await;
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::HeadMismatch)), "{}", db.label);
+        sql(&db.store, "DELETE FROM audit_heads WHERE chain = 'acme'").await;
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::HeadMissing)), "{}", db.label);
+        // The daemon does not start a new chain over the damaged one: the write fails whole.
+        let revision = db.store.revision().await.expect("revision");
+        let error = db
+            .store
+            .commit(&engine, &[], &[record(acme(), "noop")], NOW)
+            .await
+            .expect_err("a chain without its head takes no more events");
+        assert!(matches!(error, StoreError::Corrupt(_)), "{}: {error}", db.label);
+        assert_eq!(db.store.revision().await.expect("revision"), revision, "{}: nothing committed", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn hole09_the_platform_trail_is_its_own_chain() {
+    for db in databases().await {
+        let engine = engine();
+        db.store.commit(&engine, &[], &[record(AuditChain::Platform, "token.create")], NOW).await.expect("commit");
+        db.store.commit(&engine, &[], &[record(AuditChain::Platform, "token.revoke")], NOW).await.expect("commit");
+        let events = db.store.audit(&AuditChain::Platform, 0, 100, None, None).await.expect("platform trail");
+        assert_eq!(
+            events.iter().map(|e| (e.seq, e.action.as_str())).collect::<Vec<_>>(),
+            [(1, "token.create"), (2, "token.revoke")]
+        );
+        // The revision is the cursor.
+        let after_first = db.store.audit(&AuditChain::Platform, events[0].revision, 100, None, None).await;
+        assert_eq!(after_first.expect("page").len(), 1);
+        assert!(db.store.verify_audit(&AuditChain::Platform).await.expect("verify").ok, "{}", db.label);
+        // No account sees it, and one write appends at most one event per chain.
+        assert!(db.store.audit(&acme(), 0, 100, None, None).await.expect("audit").is_empty());
+        let twice = [record(AuditChain::Platform, "a"), record(AuditChain::Platform, "b")];
+        assert!(matches!(db.store.commit(&engine, &[], &twice, NOW).await, Err(StoreError::InvalidWrite(_))));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn hole19_a_keyed_chain_needs_its_key() {
+    for db in databases().await {
+        let mut engine = engine();
+        let keyed = db.store.clone().with_audit_key(AuditKey::new(b"0123456789abcdef0123456789abcdef"));
+        populate(&keyed, &mut engine).await;
+        let events = keyed.audit(&acme(), 0, 1000, None, None).await.expect("audit");
+        assert!(events.iter().all(|e| e.hash.starts_with("hmac-sha256:")), "{}", db.label);
+        assert!(keyed.verify_audit(&acme()).await.expect("verify").ok, "{}", db.label);
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::KeyNeeded)), "{}", db.label);
+        let wrong = db.store.clone().with_audit_key(AuditKey::new(b"another key, same length, really"));
+        let report = wrong.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem, report.first_bad_seq), (false, Some(ChainProblem::Edited), Some(1)));
+        // Recomputing the chain with plain sha256 (no key) is caught as a downgrade.
+        db.store.commit(&engine, &[], &[record(AuditChain::Platform, "plain")], NOW).await.expect("commit");
+        let report = keyed.verify_audit(&AuditChain::Platform).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::Unkeyed)), "{}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn hole19_with_a_key_a_head_rolled_back_with_the_tail_is_detected() {
+    for db in databases().await {
+        let mut engine = engine();
+        let keyed = db.store.clone().with_audit_key(AuditKey::new(b"0123456789abcdef0123456789abcdef"));
+        populate(&keyed, &mut engine).await;
+        // Delete the last event and move the head back onto the one before, as someone
+        // with database access but without the key would.
+        sql(&db.store, "DELETE FROM audit_events WHERE account_id = 'acme' AND seq = 11").await;
+        sql(
+            &db.store,
+            "UPDATE audit_heads SET seq = 10, hash = (SELECT hash FROM audit_events WHERE account_id = 'acme' AND seq = 10) \
+             WHERE chain = 'acme'",
+        )
+        .await;
+        let report = keyed.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::HeadMismatch)), "{}", db.label);
         db.cleanup().await;
     }
 }

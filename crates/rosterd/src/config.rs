@@ -18,7 +18,7 @@ use crate::cli::GlobalArgs;
 const DEFAULT_CONFIG: &str = "config/rosterd.toml";
 
 /// Top-level sections; other `ROSTER_*` variables (e.g. test settings) are not config.
-const SECTIONS: &[&str] = &["packs", "database", "server", "telemetry"];
+const SECTIONS: &[&str] = &["packs", "database", "server", "telemetry", "audit"];
 
 /// The daemon's configuration.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -32,6 +32,34 @@ pub(crate) struct Config {
     pub(crate) server: ServerConfig,
     #[serde(default)]
     pub(crate) telemetry: crate::telemetry::TelemetryConfig,
+    #[serde(default)]
+    pub(crate) audit: AuditConfig,
+}
+
+/// The audit trail.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditConfig {
+    /// A file holding the key of the audit chains (HMAC-SHA256; at least 32 bytes, used
+    /// as they are). Without it the chains are plain sha256.
+    #[serde(default)]
+    pub(crate) key_file: Option<RelativePathBuf>,
+}
+
+/// Shortest audit key accepted, in bytes.
+const AUDIT_KEY_MIN: usize = 32;
+
+impl AuditConfig {
+    /// The key, read from `key_file`.
+    pub(crate) fn key(&self) -> Result<Option<roster_store::AuditKey>> {
+        let Some(file) = &self.key_file else { return Ok(None) };
+        let path = file.relative();
+        let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("audit.key_file {}: {e}", path.display()))?;
+        if bytes.len() < AUDIT_KEY_MIN {
+            bail!("audit.key_file {}: the key must be at least {AUDIT_KEY_MIN} bytes", path.display());
+        }
+        Ok(Some(roster_store::AuditKey::new(&bytes)))
+    }
 }
 
 /// Where the authoritative state lives.

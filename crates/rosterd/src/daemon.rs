@@ -8,11 +8,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use roster_core::Engine;
 use roster_plugin::{LoadedPack, PackLoader};
-use roster_store::{Store, StoreOp};
+use roster_store::{AuditActor, AuditChain, AuditRecord, Store, StoreOp, is_valid_service_name};
 
 use crate::config::{Config, check_required};
 use crate::http::app::{App, Limits};
-use crate::http::handlers::tokens::mint;
+use crate::http::handlers::tokens::{mint, token_view};
 
 /// Loads the packs; problems are warnings unless a required pack is missing.
 pub(crate) fn load_packs(config: &Config) -> Result<Vec<LoadedPack>> {
@@ -34,7 +34,10 @@ pub(crate) async fn open_store(config: &Config) -> Result<Store> {
         .await
         .with_context(|| format!("cannot open database {}", redact(&config.database.url)))?;
     store.migrate().await.context("cannot migrate the database")?;
-    Ok(store)
+    match config.audit.key()? {
+        Some(key) => Ok(store.with_audit_key(key)),
+        None => Ok(store),
+    }
 }
 
 fn redact(url: &str) -> String {
@@ -50,10 +53,29 @@ fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Creates a token and returns its text.
-pub(crate) async fn create_token(store: &Store, name: &str, principal: Option<String>) -> Result<String> {
+/// Creates a token and returns its text; the platform trail records it as done by
+/// `system:<by>` (`bootstrap`, `cli`).
+pub(crate) async fn create_token(
+    store: &Store,
+    name: &str,
+    principal: Option<String>,
+    by: &'static str,
+) -> Result<String> {
+    if principal.is_none() && !is_valid_service_name(name) {
+        bail!("`{name}` is not a valid service token name (1-64 characters of A-Z a-z 0-9 _ . -)");
+    }
     let (record, text) = mint(name, principal, now()).map_err(|e| anyhow::anyhow!(e.detail))?;
-    store.commit(&Engine::default(), &[StoreOp::CreateToken(record)], &[], now()).await?;
+    let audit = AuditRecord {
+        chain: AuditChain::Platform,
+        actor: AuditActor::System(by).to_string(),
+        action: "token.create".into(),
+        target: format!("token:{}", record.id),
+        before: None,
+        after: Some(token_view(&record)),
+        request_id: None,
+        trace_id: None,
+    };
+    store.commit(&Engine::default(), &[StoreOp::CreateToken(record)], &[audit], now()).await?;
     Ok(text)
 }
 
@@ -63,7 +85,7 @@ async fn bootstrap_token(store: &Store, data_dir: &Path) -> Result<()> {
     if store.has_tokens().await? {
         return Ok(());
     }
-    let text = create_token(store, "bootstrap", None).await?;
+    let text = create_token(store, "bootstrap", None, "bootstrap").await?;
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let file = data_dir.join("bootstrap-token");
     write_private(&file, &text).with_context(|| format!("cannot write {}", file.display()))?;

@@ -50,9 +50,10 @@ fn run(cli: &cli::Cli, config: &config::Config) -> anyhow::Result<ExitCode> {
             let text = runtime()?.block_on(async {
                 let store = daemon::open_store(config).await?;
                 match (service, principal) {
-                    (Some(name), _) => daemon::create_token(&store, name, None).await,
+                    (Some(name), _) => daemon::create_token(&store, name, None, "cli").await,
                     (None, Some(principal)) => {
-                        daemon::create_token(&store, &format!("principal-{principal}"), Some(principal.clone())).await
+                        daemon::create_token(&store, &format!("principal-{principal}"), Some(principal.clone()), "cli")
+                            .await
                     }
                     (None, None) => anyhow::bail!("name --service NAME or --principal ID"),
                 }

@@ -125,7 +125,7 @@ mod tests {
             store.migrate().await.expect("migrate");
             let pack = Arc::new(roster_core::validate(roster_core::PackManifest::from_json(PACK).expect("json")).expect("valid"));
             let engine = roster_core::Engine::new([Arc::clone(&pack)]);
-            let token = crate::daemon::create_token(&store, "test", None).await.expect("token");
+            let token = crate::daemon::create_token(&store, "test", None, "test").await.expect("token");
             let app = Arc::new(App::new(engine, store, Vec::new(), Limits { body_bytes: 1 << 16, batch: 10 }));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let address = listener.local_addr().expect("address");
@@ -146,7 +146,7 @@ mod tests {
             assert!(created.starts_with("HTTP/1.1 201"), "{created}");
             let checked = send("/v1/check", r#"{"account":"a1","principal":"o","permission":"doc.view"}"#.into()).await.expect("join");
             assert!(checked.contains("\"allowed\":true"), "{checked}");
-            let events = app.store.audit("a1", 0, 10, None, None).await.expect("audit");
+            let events = app.store.audit(&roster_store::AuditChain::account("a1"), 0, 10, None, None).await.expect("audit");
             let _ = stop.send(());
             server.await.expect("join").expect("serve");
             events

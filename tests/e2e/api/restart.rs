@@ -90,7 +90,7 @@ fn audit_verify_detects_a_row_edited_behind_the_daemons_back() {
         let events = d.call("GET", "/v1/accounts/s1/audit", None, None).json()["items"].clone();
         let change = &events[2];
         assert_eq!(change["action"], "member.role.change");
-        assert_eq!(change["actor"], "olivia (via service:bootstrap)");
+        assert_eq!(change["actor"], "principal:olivia via service:bootstrap");
         assert_eq!(change["before"][0]["membership"]["member"]["role"], "admin", "{change}");
         assert!(change["after"].to_string().contains("manager"));
         assert!(change["request_id"].as_str().is_some());

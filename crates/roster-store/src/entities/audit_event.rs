@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "audit_events")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    /// Column `account_id`.
+    /// Column `account_id`: the chain, an account id or `#platform` (the platform trail).
     pub account_id: String,
     #[sea_orm(primary_key, auto_increment = false)]
     /// Column `seq`.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit_event;
+pub mod audit_head;
 pub mod custom_role;
 pub mod grant;
 pub mod group;

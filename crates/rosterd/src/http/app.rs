@@ -3,10 +3,10 @@
 //! changes to the in-memory engine. Writers are serialised; readers never wait on the
 //! database.
 
-use roster_core::{Change, Engine, Operation};
+use roster_core::{Actor, Change, Engine, Operation};
 use roster_plugin::LoadedPack;
 use roster_store::DbBackend as sea_orm_backend;
-use roster_store::{AuditRecord, Store, StoreOp};
+use roster_store::{AuditChain, AuditRecord, Store, StoreOp};
 use tokio::sync::{Mutex, RwLock};
 use tracing::Instrument;
 
@@ -31,11 +31,41 @@ pub(crate) struct App {
     pub(crate) tokens: super::auth::TokenCache,
 }
 
+/// Which trail a write is recorded in.
+pub(crate) enum Trail {
+    /// The named account's, and every other account the planned changes touch (a move's
+    /// destination, a child account's parent, child accounts that lose grants).
+    Account(String),
+    /// The platform trail: changes that belong to no account (tokens, profiles).
+    Platform,
+}
+
 /// What the audit trail should say about a write.
 pub(crate) struct Audit {
-    pub(crate) account: String,
+    pub(crate) trail: Trail,
     pub(crate) action: &'static str,
     pub(crate) target: String,
+    /// The state before, when the write has one the planned changes do not show.
+    pub(crate) before: Option<serde_json::Value>,
+    /// The state after, when the write is not (only) planned changes.
+    pub(crate) after: Option<serde_json::Value>,
+}
+
+impl Audit {
+    /// An event in `account`'s trail (and in every account the changes touch).
+    pub(crate) fn account(account: &str, action: &'static str, target: String) -> Audit {
+        Audit { trail: Trail::Account(account.to_owned()), action, target, before: None, after: None }
+    }
+
+    /// An event in the platform trail, with its states.
+    pub(crate) fn platform(
+        action: &'static str,
+        target: String,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Audit {
+        Audit { trail: Trail::Platform, action, target, before, after }
+    }
 }
 
 /// One management call.
@@ -44,8 +74,18 @@ pub(crate) struct Write {
     pub(crate) operation: Option<Operation>,
     /// Writes beyond the planned changes, in the same transaction.
     pub(crate) extra: Vec<StoreOp>,
-    /// The audit event, when the write belongs to an account.
+    /// The audit event.
     pub(crate) audit: Option<Audit>,
+    /// Plan as this actor instead of the caller (an invite is carried out as its inviter);
+    /// the audit still names the caller.
+    pub(crate) plan_as: Option<Actor>,
+}
+
+impl Write {
+    /// A write of records outside the engine, with its audit event.
+    pub(crate) fn records(extra: Vec<StoreOp>, audit: Audit) -> Write {
+        Write { operation: None, extra, audit: Some(audit), plan_as: None }
+    }
 }
 
 impl App {
@@ -55,7 +95,7 @@ impl App {
 
     /// A management operation with its audit event: the common case of [`App::write`].
     pub(crate) async fn manage(&self, ctx: &Ctx, operation: Operation, audit: Audit) -> Result<u64, ApiError> {
-        let write = Write { operation: Some(operation), extra: Vec::new(), audit: Some(audit) };
+        let write = Write { operation: Some(operation), extra: Vec::new(), audit: Some(audit), plan_as: None };
         Ok(self.write(ctx, write).await?.0)
     }
 
@@ -63,24 +103,24 @@ impl App {
     pub(crate) async fn write(&self, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
         let _one_writer = self.writer.lock().await;
         let engine = self.engine.read().await;
+        let actor = write.plan_as.clone().unwrap_or_else(|| ctx.caller.actor());
         let changes = match &write.operation {
-            Some(operation) => engine.plan(&ctx.caller.actor(), operation, ctx.now)?,
+            Some(operation) => engine.plan(&actor, operation, ctx.now)?,
             None => Vec::new(),
         };
-        let audit: Vec<AuditRecord> = write
-            .audit
-            .into_iter()
-            .map(|a| AuditRecord {
-                before: before_state(&engine, &changes),
-                after: Some(serde_json::json!({ "changes": changes })),
-                account: a.account,
-                actor: ctx.caller.audit_name(),
-                action: a.action.to_owned(),
-                target: a.target,
-                request_id: Some(ctx.request_id.clone()),
-                trace_id: crate::telemetry::current_trace_id(),
-            })
-            .collect();
+        let mut audit = match write.audit {
+            Some(audit) => records(ctx, &engine, &changes, audit),
+            None => Vec::new(),
+        };
+        // A profile made along the way (an account's new owner, an invite's new accepter)
+        // belongs to no account: it goes to the platform trail, like every profile change.
+        if let Some(StoreOp::NewPrincipal { id, email, name }) =
+            write.extra.iter().find(|op| matches!(op, StoreOp::NewPrincipal { .. }))
+        {
+            let after = serde_json::json!({ "email": email, "name": name });
+            let event = Audit::platform("principal.create", format!("principal:{id}"), None, Some(after));
+            audit.extend(records(ctx, &engine, &[], event));
+        }
         let mut ops: Vec<StoreOp> = changes.iter().cloned().map(StoreOp::Change).collect();
         ops.extend(write.extra);
         let system = match self.store.backend() {
@@ -115,7 +155,61 @@ impl App {
     }
 }
 
-/// The state the changes replace, for the audit trail: memberships and grants as they were.
+/// The audit events of one write: the same event in every chain it touches, naming the
+/// real caller.
+fn records(ctx: &Ctx, engine: &Engine, changes: &[Change], audit: Audit) -> Vec<AuditRecord> {
+    let chains = match &audit.trail {
+        Trail::Platform => vec![AuditChain::Platform],
+        Trail::Account(account) => {
+            let mut accounts: Vec<&str> = vec![account];
+            for touched in changes.iter().flat_map(accounts_touched) {
+                if !accounts.contains(&touched) {
+                    accounts.push(touched);
+                }
+            }
+            accounts.into_iter().map(AuditChain::account).collect()
+        }
+    };
+    let before = audit.before.or_else(|| before_state(engine, changes));
+    let after = audit.after.or_else(|| Some(serde_json::json!({ "changes": changes })));
+    chains
+        .into_iter()
+        .map(|chain| AuditRecord {
+            chain,
+            actor: ctx.caller.audit_name(),
+            action: audit.action.to_owned(),
+            target: audit.target.clone(),
+            before: before.clone(),
+            after: after.clone(),
+            request_id: Some(ctx.request_id.clone()),
+            trace_id: crate::telemetry::current_trace_id(),
+        })
+        .collect()
+}
+
+/// The accounts whose state a change alters: its own, and for a new child account its
+/// parent (whose children it joins).
+fn accounts_touched(change: &Change) -> Vec<&str> {
+    match change {
+        Change::CreateAccount { id, parent, .. } => std::iter::once(id).chain(parent).map(String::as_str).collect(),
+        Change::PutMembership { account, .. }
+        | Change::RemoveMembership { account, .. }
+        | Change::AddResource { account, .. }
+        | Change::RemoveResource { account, .. }
+        | Change::AddGrant { account, .. }
+        | Change::RemoveGrant { account, .. }
+        | Change::AddGroup { account, .. }
+        | Change::RemoveGroup { account, .. }
+        | Change::AddGroupMember { account, .. }
+        | Change::RemoveGroupMember { account, .. }
+        | Change::DefineRole { account, .. }
+        | Change::RemoveRole { account, .. } => vec![account],
+    }
+}
+
+/// The state the changes replace, for the audit trail: memberships, grants, groups and
+/// roles as they were; a deleted resource with its descendants and every grant on them
+/// (which go with it).
 fn before_state(engine: &Engine, changes: &[Change]) -> Option<serde_json::Value> {
     let before: Vec<serde_json::Value> = changes
         .iter()
@@ -128,8 +222,36 @@ fn before_state(engine: &Engine, changes: &[Change]) -> Option<serde_json::Value
             Change::RemoveGrant { account, id } => {
                 engine.grant(account, id).map(|g| serde_json::json!({ "grant": g, "account": account }))
             }
+            Change::RemoveResource { account, resource } => resource_subtree(engine, account, resource),
+            Change::RemoveGroup { account, group } => {
+                let view = engine.group_views(account).into_iter().find(|g| &g.id == group)?;
+                let grants = engine.grants(account, None, Some(&format!("group:{group}")));
+                Some(serde_json::json!({ "group": view, "grants": grants, "account": account }))
+            }
+            Change::RemoveRole { account, role } => {
+                let view = engine.role_views(account).into_iter().find(|r| &r.id == role)?;
+                Some(serde_json::json!({ "role": view, "account": account }))
+            }
             _ => None,
         })
         .collect();
     (!before.is_empty()).then_some(serde_json::Value::Array(before))
+}
+
+/// A resource, its descendants and the grants on any of them.
+fn resource_subtree(engine: &Engine, account: &str, resource: &str) -> Option<serde_json::Value> {
+    let root = engine.resource(account, resource)?;
+    let mut pending: Vec<String> = root.children.clone();
+    let mut descendants = Vec::new();
+    while let Some(name) = pending.pop() {
+        if let Some(view) = engine.resource(account, &name) {
+            pending.extend(view.children.iter().cloned());
+            descendants.push(view);
+        }
+    }
+    descendants.sort_by(|x, y| x.resource.cmp(&y.resource));
+    let names: Vec<&str> = std::iter::once(&root).chain(&descendants).map(|r| r.resource.as_str()).collect();
+    let grants: Vec<_> =
+        engine.grants(account, None, None).into_iter().filter(|g| names.contains(&g.resource.as_str())).collect();
+    Some(serde_json::json!({ "resource": root, "descendants": descendants, "grants": grants, "account": account }))
 }

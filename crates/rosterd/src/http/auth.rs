@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use subtle::ConstantTimeEq;
 
 use roster_core::Actor;
-use roster_store::{Store, TokenRecord};
+use roster_store::{AuditActor, Store, TokenRecord};
 
 use super::problem::{ApiError, Code};
 
@@ -32,13 +32,17 @@ impl Caller {
         }
     }
 
-    /// How the audit trail names the actor.
+    /// How the audit trail names the actor: name spaces no id can forge
+    /// (`principal:<id>`, `service:<name>`, `principal:<id> via service:<name>`).
     pub(crate) fn audit_name(&self) -> String {
-        match self {
-            Caller::Service { name, act_as: None } => format!("service:{name}"),
-            Caller::Service { name, act_as: Some(id) } => format!("{id} (via service:{name})"),
-            Caller::Principal { id } => id.clone(),
-        }
+        let actor = match self {
+            Caller::Service { name, act_as: None } => AuditActor::Service(name.clone()),
+            Caller::Service { name, act_as: Some(id) } => {
+                AuditActor::ActingAs { principal: id.clone(), service: name.clone() }
+            }
+            Caller::Principal { id } => AuditActor::Principal(id.clone()),
+        };
+        actor.to_string()
     }
 
     /// Whether this is the platform itself (no principal to judge).

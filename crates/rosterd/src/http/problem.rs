@@ -140,7 +140,10 @@ impl From<StoreError> for ApiError {
             StoreError::Precondition(detail) => ApiError::conflict(detail),
             // Every failure of the database itself: the caller learns nothing of it but
             // that nothing was written; the log has the detail.
-            other @ (StoreError::Database(_) | StoreError::Io { .. } | StoreError::Corrupt(_)) => {
+            other @ (StoreError::Database(_)
+            | StoreError::Io { .. }
+            | StoreError::Corrupt(_)
+            | StoreError::InvalidWrite(_)) => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(Code::Internal, "the request could not be stored; nothing was written")
             }

@@ -54,6 +54,8 @@ pub(crate) enum Endpoint {
     LookupSubjects,
     AuditList,
     AuditVerify,
+    PlatformAuditList,
+    PlatformAuditVerify,
     TokenCreate,
     TokenRevoke,
 }
@@ -104,6 +106,8 @@ const ROUTES: &[(&str, &[(Method, Endpoint)])] = &[
     ("/v1/lookup/subjects", &[(Method::POST, E::LookupSubjects)]),
     ("/v1/accounts/{account}/audit", &[(Method::GET, E::AuditList)]),
     ("/v1/accounts/{account}/audit/verify", &[(Method::GET, E::AuditVerify)]),
+    ("/v1/audit", &[(Method::GET, E::PlatformAuditList)]),
+    ("/v1/audit/verify", &[(Method::GET, E::PlatformAuditVerify)]),
     ("/v1/tokens", &[(Method::POST, E::TokenCreate)]),
     ("/v1/tokens/{token}", &[(Method::DELETE, E::TokenRevoke)]),
 ];
@@ -192,6 +196,8 @@ pub(crate) async fn dispatch(app: &App, ctx: &Ctx, endpoint: Endpoint, req: &Req
         E::LookupSubjects => decisions::lookup_subjects(app, ctx, req).await,
         E::AuditList => audit::list(app, ctx, req).await,
         E::AuditVerify => audit::verify(app, ctx, req).await,
+        E::PlatformAuditList => audit::platform_list(app, ctx, req).await,
+        E::PlatformAuditVerify => audit::platform_verify(app, ctx, req).await,
         E::TokenCreate => tokens::create(app, ctx, req).await,
         E::TokenRevoke => tokens::revoke(app, ctx, req).await,
     }

@@ -92,11 +92,8 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
             owner: body.owner.id.clone(),
         }),
         extra,
-        audit: Some(Audit {
-            account: body.id.clone(),
-            action: "account.create",
-            target: format!("account:{}", body.id),
-        }),
+        audit: Some(Audit::account(&body.id, "account.create", format!("account:{}", body.id))),
+        plan_as: None,
     };
     let (revision, _) = app.write(ctx, write).await?;
     let view = view(app, &body.id).await?;
@@ -152,7 +149,12 @@ pub(crate) async fn put_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Rep
         }
     }
     let op = StoreOp::Principal { id: principal.to_owned(), email: body.email.clone(), name: body.name.clone() };
-    let (revision, _) = app.write(ctx, Write { operation: None, extra: vec![op], audit: None }).await?;
+    // A profile belongs to no account: the change goes to the platform trail.
+    let before =
+        app.store.principal(principal).await?.map(|(email, name)| serde_json::json!({ "email": email, "name": name }));
+    let after = serde_json::json!({ "email": body.email, "name": body.name });
+    let audit = Audit::platform("principal.update", format!("principal:{principal}"), before, Some(after));
+    let (revision, _) = app.write(ctx, Write::records(vec![op], audit)).await?;
     Reply::written(200, serde_json::json!({ "id": principal, "email": body.email, "name": body.name }), revision)
 }
 

@@ -9,7 +9,7 @@ use crate::http::problem::ApiError;
 use crate::http::request::{Ctx, Req, id, known_query};
 
 fn audit(account: &str, action: &'static str, target: String) -> Audit {
-    Audit { account: account.to_owned(), action, target }
+    Audit::account(account, action, target)
 }
 
 fn resource_name(req: &Req) -> Result<String, ApiError> {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::accounts::{check_email, check_name, new_profile};
 use super::{Reply, new_id, read_guard};
 use crate::http::app::{App, Audit, Write};
-use crate::http::auth::{self, Caller};
+use crate::http::auth;
 use crate::http::problem::ApiError;
 use crate::http::request::{Ctx, Req, id};
 
@@ -89,11 +89,8 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let write = Write {
         operation: None,
         extra: vec![StoreOp::CreateInvite(record)],
-        audit: Some(Audit {
-            account: account.to_owned(),
-            action: "invite.create",
-            target: format!("invite:{invite_id}"),
-        }),
+        audit: Some(Audit::account(account, "invite.create", format!("invite:{invite_id}"))),
+        plan_as: None,
     };
     let (revision, _) = app.write(ctx, write).await?;
     Reply::written(201, serde_json::json!({ "id": invite_id, "token": token, "expires_at": ctx.now + ttl }), revision)
@@ -132,11 +129,8 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let write = Write {
         operation: None,
         extra: vec![StoreOp::RevokeInvite { id: invite_id.to_owned() }],
-        audit: Some(Audit {
-            account: account.to_owned(),
-            action: "invite.revoke",
-            target: format!("invite:{invite_id}"),
-        }),
+        audit: Some(Audit::account(account, "invite.revoke", format!("invite:{invite_id}"))),
+        plan_as: None,
     };
     let (revision, _) = app.write(ctx, write).await?;
     Reply::written(200, serde_json::json!({ "id": invite_id, "status": "revoked" }), revision)
@@ -218,18 +212,10 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
             new_profile(app, ctx, principal, &invite.email, name).await?
         }
     };
-    // Carried out as the inviter, who must still be allowed to do it.
-    let as_inviter = Ctx {
-        caller: match ctx.caller.clone() {
-            Caller::Service { name, .. } | Caller::Principal { id: name } if invite.created_by.is_empty() => {
-                Caller::Service { name, act_as: None }
-            }
-            Caller::Service { name, .. } | Caller::Principal { id: name } => {
-                Caller::Service { name, act_as: Some(invite.created_by.clone()) }
-            }
-        },
-        ..ctx.clone()
-    };
+    // Carried out as the inviter, who must still be allowed to do it; the audit names the
+    // real caller (the accepting principal, or the service token acting for them).
+    let inviter =
+        if invite.created_by.is_empty() { Actor::Service } else { Actor::Principal(invite.created_by.clone()) };
     let grant_id = new_id("g")?;
     let mut extra: Vec<StoreOp> = profile.into_iter().collect();
     // The conditional update makes the accept single-use in the database itself.
@@ -237,13 +223,10 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let write = Write {
         operation: Some(operation(&invite, principal, grant_id)?),
         extra,
-        audit: Some(Audit {
-            account: invite.account.clone(),
-            action: "invite.accept",
-            target: format!("principal:{principal}"),
-        }),
+        audit: Some(Audit::account(&invite.account, "invite.accept", format!("principal:{principal}"))),
+        plan_as: Some(inviter),
     };
-    let (revision, _) = app.write(&as_inviter, write).await?;
+    let (revision, _) = app.write(ctx, write).await?;
     let membership = app.engine.read().await.membership(&invite.account, principal);
     Reply::written(
         200,

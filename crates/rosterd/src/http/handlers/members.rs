@@ -11,7 +11,7 @@ use crate::http::problem::ApiError;
 use crate::http::request::{Ctx, Req, id, known_query, query_number};
 
 fn audit(account: &str, action: &'static str, principal: &str) -> Audit {
-    Audit { account: account.to_owned(), action, target: format!("principal:{principal}") }
+    Audit::account(account, action, format!("principal:{principal}"))
 }
 
 async fn member_view(app: &App, account: &str, principal: &str) -> serde_json::Value {

@@ -1,11 +1,11 @@
 //! API tokens: creating and revoking them (platform only). The token text is returned
 //! once; only its hash is stored.
 
-use roster_store::{StoreOp, TokenRecord};
+use roster_store::{StoreOp, TokenRecord, is_valid_service_name};
 use serde::Deserialize;
 
 use super::{Reply, platform_only};
-use crate::http::app::{App, Write};
+use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
 use crate::http::problem::ApiError;
 use crate::http::request::{Ctx, Req, id};
@@ -32,17 +32,34 @@ pub(crate) fn mint(name: &str, principal: Option<String>, now: i64) -> Result<(T
     Ok((record, text))
 }
 
+/// A token as the audit trail records it: never its secret or the secret's hash.
+pub(crate) fn token_view(record: &TokenRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": record.id, "name": record.name, "principal": record.principal, "created_at": record.created_at,
+    })
+}
+
 pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     platform_only(ctx, "creating tokens")?;
     let body: CreateToken = req.json()?;
-    id("name", &body.name)?;
-    if let Some(principal) = &body.principal {
-        id("principal", principal)?;
+    match &body.principal {
+        Some(principal) => {
+            id("name", &body.name)?;
+            id("principal", principal)?;
+        }
+        // A service token's name is its audit actor name (`service:<name>`).
+        None if !is_valid_service_name(&body.name) => {
+            return Err(ApiError::invalid(format!(
+                "name: `{}` is not a valid service token name (1-64 characters of A-Z a-z 0-9 _ . -)",
+                body.name
+            )));
+        }
+        None => {}
     }
     let (record, text) = mint(&body.name, body.principal.clone(), ctx.now)?;
     let token_id = record.id.clone();
-    let (revision, _) =
-        app.write(ctx, Write { operation: None, extra: vec![StoreOp::CreateToken(record)], audit: None }).await?;
+    let audit = Audit::platform("token.create", format!("token:{token_id}"), None, Some(token_view(&record)));
+    let (revision, _) = app.write(ctx, Write::records(vec![StoreOp::CreateToken(record)], audit)).await?;
     Reply::written(
         201,
         serde_json::json!({ "id": token_id, "token": text, "name": body.name, "principal": body.principal }),
@@ -62,7 +79,9 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         return Err(ApiError::conflict(format!("token `{token_id}` is already revoked")));
     }
     let op = StoreOp::RevokeToken { id: token_id.to_owned(), at: ctx.now };
-    let (revision, _) = app.write(ctx, Write { operation: None, extra: vec![op], audit: None }).await?;
+    let after = serde_json::json!({ "revoked_at": ctx.now });
+    let audit = Audit::platform("token.revoke", format!("token:{token_id}"), Some(token_view(&record)), Some(after));
+    let (revision, _) = app.write(ctx, Write::records(vec![op], audit)).await?;
     app.tokens.forget(token_id);
     Reply::written(200, serde_json::json!({ "revoked": token_id }), revision)
 }
