@@ -5,7 +5,7 @@
 //! its type's `.view` permission.
 
 use super::{Actor, ManagementError, Operation, Result};
-use crate::engine::{ChangeError, Engine, GrantView, Membership, MembershipView};
+use crate::engine::{ChangeError, Engine, GrantView, GroupView, Membership, MembershipView};
 use crate::ids::ACCOUNT_RESOURCE;
 
 impl Engine {
@@ -122,6 +122,16 @@ impl Engine {
             .filter(|g| sees_all || own.as_deref() == Some(g.subject.as_str()))
             .filter(|g| g.subject.strip_prefix("principal:").is_none_or(|p| !self.is_hidden_from(actor, account, p)))
             .collect()
+    }
+
+    /// The groups of `account` as `actor` may see them: members hidden from the actor
+    /// (a protected member) are left out.
+    pub fn groups_visible_to(&self, actor: &Actor, account: &str) -> Vec<GroupView> {
+        let mut groups = self.group_views(account);
+        for group in &mut groups {
+            group.members.retain(|p| !self.is_hidden_from(actor, account, p));
+        }
+        groups
     }
 
     /// The memberships of `principal` that `actor` may see: all for the platform; for a

@@ -1,5 +1,6 @@
 //! Accounts (top-level and child) and principal profiles.
 
+use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
 use roster_store::StoreOp;
 use serde::Deserialize;
@@ -7,13 +8,13 @@ use serde::Deserialize;
 use super::{Reply, platform_only, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, id};
+use crate::http::request::{Ctx, Req};
 
 /// A principal as requests describe one.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PrincipalIn {
-    pub(crate) id: String,
+    pub(crate) id: Id,
     pub(crate) email: String,
     pub(crate) name: String,
 }
@@ -21,7 +22,6 @@ pub(crate) struct PrincipalIn {
 impl PrincipalIn {
     /// Checks the fields; `field` names where it sits in the body.
     pub(crate) fn check(&self, field: &str) -> Result<(), ApiError> {
-        id(&format!("{field}.id"), &self.id)?;
         check_email(&format!("{field}.email"), &self.email)?;
         check_name(&format!("{field}.name"), &self.name)
     }
@@ -62,34 +62,29 @@ pub(crate) fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateAccount {
-    id: String,
-    pack: String,
+    id: Id,
+    pack: Id,
     name: String,
     #[serde(default)]
-    parent: Option<String>,
+    parent: Option<Id>,
     owner: PrincipalIn,
 }
 
 pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let body: CreateAccount = req.json()?;
-    id("id", &body.id)?;
-    id("pack", &body.pack)?;
     check_name("name", &body.name)?;
-    if let Some(parent) = &body.parent {
-        id("parent", parent)?;
-    }
     body.owner.check("owner")?;
     if app.engine.read().await.pack(&body.pack).is_none() {
         return Err(ApiError::not_found(format!("pack: `{}` is not loaded", body.pack)));
     }
-    let mut extra = vec![StoreOp::AccountName { account: body.id.clone(), name: body.name.clone() }];
+    let mut extra = vec![StoreOp::AccountName { account: body.id.to_string(), name: body.name.clone() }];
     extra.extend(new_profile(app, ctx, &body.owner.id, &body.owner.email, &body.owner.name).await?);
     let write = Write {
         operation: Some(Operation::CreateAccount {
-            id: body.id.clone(),
-            pack: body.pack.clone(),
-            parent: body.parent.clone(),
-            owner: body.owner.id.clone(),
+            id: body.id.to_string(),
+            pack: body.pack.to_string(),
+            parent: body.parent.clone().map(String::from),
+            owner: body.owner.id.to_string(),
         }),
         extra,
         audit: Some(Audit::account(&body.id, "account.create", format!("account:{}", body.id))),

@@ -1,12 +1,13 @@
 //! Resources, grants, groups and custom roles of an account.
 
+use roster_core::ids::Id;
 use roster_core::{Operation, PermissionRule, RoleDef, Subject};
 use serde::Deserialize;
 
 use super::{Reply, new_id, read_guard};
 use crate::http::app::{App, Audit};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, id, known_query};
+use crate::http::request::{Ctx, Req, known_query};
 
 fn audit(account: &str, action: &'static str, target: String) -> Audit {
     Audit::account(account, action, target)
@@ -35,7 +36,7 @@ struct CreateResource {
     #[serde(default)]
     parent: Option<String>,
     #[serde(default)]
-    owner: Option<String>,
+    owner: Option<Id>,
 }
 
 pub(crate) async fn create_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
@@ -45,14 +46,11 @@ pub(crate) async fn create_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<R
     if let Some(parent) = &body.parent {
         check_resource("parent", parent)?;
     }
-    if let Some(owner) = &body.owner {
-        id("owner", owner)?;
-    }
     let operation = Operation::CreateResource {
         account: account.to_owned(),
         resource: body.resource.clone(),
         parent: body.parent,
-        owner: body.owner,
+        owner: body.owner.map(String::from),
     };
     let revision = app.manage(ctx, operation, audit(account, "resource.create", body.resource.clone())).await?;
     let view = app.engine.read().await.resource(account, &body.resource);
@@ -99,11 +97,11 @@ pub(crate) async fn list_grants(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
 #[serde(deny_unknown_fields)]
 struct CreateGrant {
     #[serde(default)]
-    id: Option<String>,
+    id: Option<Id>,
     subject: String,
     #[serde(default)]
     resource: Option<String>,
-    role: String,
+    role: Id,
     #[serde(default)]
     expires_at: Option<i64>,
 }
@@ -115,9 +113,8 @@ pub(crate) async fn create_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
     if let Some(resource) = &body.resource {
         check_resource("resource", resource)?;
     }
-    id("role", &body.role)?;
     let grant_id = match body.id {
-        Some(given) => id("id", &given)?.to_owned(),
+        Some(given) => given.into(),
         None => new_id("g")?,
     };
     let operation = Operation::Grant {
@@ -125,7 +122,7 @@ pub(crate) async fn create_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
         account: account.to_owned(),
         subject,
         resource: body.resource.clone(),
-        role: body.role.clone(),
+        role: body.role.into(),
         expires_at: body.expires_at,
     };
     let revision = app.manage(ctx, operation, audit(account, "grant.create", format!("grant:{grant_id}"))).await?;
@@ -149,14 +146,13 @@ pub(crate) async fn delete_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateGroup {
-    id: String,
+    id: Id,
 }
 
 pub(crate) async fn create_group(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let body: CreateGroup = req.json()?;
-    id("id", &body.id)?;
-    let operation = Operation::CreateGroup { account: account.to_owned(), group: body.id.clone() };
+    let operation = Operation::CreateGroup { account: account.to_owned(), group: body.id.to_string() };
     let revision = app.manage(ctx, operation, audit(account, "group.create", format!("group:{}", body.id))).await?;
     Reply::written(201, serde_json::json!({ "id": body.id, "members": [] }), revision)
 }
@@ -164,12 +160,7 @@ pub(crate) async fn create_group(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
 pub(crate) async fn list_groups(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(app, ctx, account, Some("member.view")).await?;
-    let engine = app.engine.read().await;
-    let actor = ctx.caller.actor();
-    let mut groups = engine.group_views(account);
-    for group in &mut groups {
-        group.members.retain(|p| !engine.is_hidden_from(&actor, account, p));
-    }
+    let groups = app.engine.read().await.groups_visible_to(&ctx.caller.actor(), account);
     Reply::ok(serde_json::json!({ "items": groups }))
 }
 
@@ -209,7 +200,7 @@ async fn group_member(app: &App, ctx: &Ctx, req: &Req, add: bool) -> Result<Repl
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CreateRole {
-    id: String,
+    id: Id,
     title: String,
     rank: u32,
     permissions: Vec<PermissionRule>,
@@ -220,12 +211,11 @@ struct CreateRole {
 pub(crate) async fn create_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let body: CreateRole = req.json()?;
-    id("id", &body.id)?;
     let role =
-        RoleDef { manages: body.manages, ..RoleDef::new(body.id.clone(), body.title, body.rank, body.permissions) };
+        RoleDef { manages: body.manages, ..RoleDef::new(body.id.to_string(), body.title, body.rank, body.permissions) };
     let operation = Operation::DefineRole { account: account.to_owned(), role };
     let revision = app.manage(ctx, operation, audit(account, "role.create", format!("role:{}", body.id))).await?;
-    let view = app.engine.read().await.role_views(account).into_iter().find(|r| r.id == body.id);
+    let view = app.engine.read().await.role_views(account).into_iter().find(|r| r.id == *body.id);
     Reply::written(201, view, revision)
 }
 

@@ -2,6 +2,7 @@
 //! it is made (the inviter must be able to add the member or grant the role) and again when
 //! it is accepted, as the inviter, so a revoked inviter's invites stop working.
 
+use roster_core::ids::Id;
 use roster_core::{Actor, Operation, Subject};
 use roster_store::{InviteRecord, StoreOp};
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use super::{Reply, new_id, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, id};
+use crate::http::request::{Ctx, Req};
 
 /// Default and longest invite lifetimes, in seconds.
 const DEFAULT_TTL: i64 = 7 * 24 * 3600;
@@ -22,7 +23,7 @@ const MAX_TTL: i64 = 90 * 24 * 3600;
 struct CreateInvite {
     email: String,
     #[serde(default)]
-    role: Option<String>,
+    role: Option<Id>,
     #[serde(default)]
     resource: Option<String>,
     #[serde(default)]
@@ -57,9 +58,6 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let account = req.param("account")?;
     let body: CreateInvite = req.json()?;
     check_email("email", &body.email)?;
-    if let Some(role) = &body.role {
-        id("role", role)?;
-    }
     let ttl = body.expires_in_s.unwrap_or(DEFAULT_TTL);
     if !(1..=MAX_TTL).contains(&ttl) {
         return Err(ApiError::invalid(format!("expires_in_s: must be from 1 to {MAX_TTL}")));
@@ -70,7 +68,7 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         id: new_id("inv")?,
         account: account.to_owned(),
         email: body.email.clone(),
-        role: body.role.clone(),
+        role: body.role.clone().map(String::from),
         resource: body.resource.clone(),
         token_hash: auth::hash(&token),
         expires_at: ctx.now + ttl,
@@ -141,7 +139,7 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Accepter {
-    id: String,
+    id: Id,
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
@@ -163,7 +161,6 @@ fn another_address() -> ApiError {
 pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let body: Accept = req.json()?;
     let principal = body.principal.id.as_str();
-    id("principal.id", principal)?;
     if let Some(email) = &body.principal.email {
         check_email("principal.email", email)?;
     }

@@ -2,13 +2,14 @@
 //! transfer and masquerade. Every write goes through the core's management rules.
 
 use roster_core::engine::MembershipStatus;
+use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
 use serde::Deserialize;
 
 use super::{Reply, read_guard};
 use crate::http::app::{App, Audit};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, id, known_query, query_number};
+use crate::http::request::{Ctx, Req, known_query, query_number};
 
 fn audit(account: &str, action: &'static str, principal: &str) -> Audit {
     Audit::account(account, action, format!("principal:{principal}"))
@@ -22,9 +23,9 @@ async fn member_view(app: &App, account: &str, principal: &str) -> serde_json::V
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AddMember {
-    principal: String,
+    principal: Id,
     #[serde(default)]
-    role: Option<String>,
+    role: Option<Id>,
     #[serde(default)]
     external: bool,
     #[serde(default)]
@@ -34,14 +35,10 @@ struct AddMember {
 pub(crate) async fn add(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let body: AddMember = req.json()?;
-    id("principal", &body.principal)?;
-    if let Some(role) = &body.role {
-        id("role", role)?;
-    }
     let operation = Operation::AddMember {
         account: account.to_owned(),
-        principal: body.principal.clone(),
-        role: body.role,
+        principal: body.principal.to_string(),
+        role: body.role.map(String::from),
         external: body.external,
         expires_at: body.expires_at,
     };
@@ -94,16 +91,15 @@ pub(crate) async fn get(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiErr
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChangeRole {
-    role: String,
+    role: Id,
 }
 
 pub(crate) async fn change_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
     let body: ChangeRole = req.json()?;
-    id("role", &body.role)?;
     let operation =
-        Operation::ChangeRole { account: account.to_owned(), principal: principal.to_owned(), role: body.role };
+        Operation::ChangeRole { account: account.to_owned(), principal: principal.to_owned(), role: body.role.into() };
     let revision = app.manage(ctx, operation, audit(account, "member.role.change", principal)).await?;
     Reply::written(200, member_view(app, account, principal).await, revision)
 }
@@ -137,24 +133,20 @@ pub(crate) async fn restore(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Ap
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Move {
-    to_account: String,
+    to_account: Id,
     #[serde(default)]
-    role: Option<String>,
+    role: Option<Id>,
 }
 
 pub(crate) async fn move_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
     let body: Move = req.json()?;
-    id("to_account", &body.to_account)?;
-    if let Some(role) = &body.role {
-        id("role", role)?;
-    }
     let operation = Operation::MoveMember {
         from: account.to_owned(),
-        to: body.to_account.clone(),
+        to: body.to_account.to_string(),
         principal: principal.to_owned(),
-        role: body.role,
+        role: body.role.map(String::from),
     };
     let revision = app.manage(ctx, operation, audit(account, "member.move", principal)).await?;
     Reply::written(200, member_view(app, &body.to_account, principal).await, revision)
@@ -163,14 +155,13 @@ pub(crate) async fn move_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Transfer {
-    to: String,
+    to: Id,
 }
 
 pub(crate) async fn transfer(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let body: Transfer = req.json()?;
-    id("to", &body.to)?;
-    let operation = Operation::TransferOwnership { account: account.to_owned(), to: body.to.clone() };
+    let operation = Operation::TransferOwnership { account: account.to_owned(), to: body.to.to_string() };
     let revision = app.manage(ctx, operation, audit(account, "ownership.transfer", &body.to)).await?;
     Reply::written(200, member_view(app, account, &body.to).await, revision)
 }
@@ -178,14 +169,13 @@ pub(crate) async fn transfer(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, A
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Masquerade {
-    target: String,
+    target: Id,
 }
 
 pub(crate) async fn masquerade(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let body: Masquerade = req.json()?;
-    id("target", &body.target)?;
-    let operation = Operation::Masquerade { account: account.to_owned(), target: body.target.clone() };
+    let operation = Operation::Masquerade { account: account.to_owned(), target: body.target.to_string() };
     let revision = app.manage(ctx, operation, audit(account, "member.masquerade", &body.target)).await?;
     Reply::written(200, serde_json::json!({ "account": account, "target": body.target, "allowed": true }), revision)
 }
