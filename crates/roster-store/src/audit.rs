@@ -83,10 +83,18 @@ pub fn is_valid_service_name(name: &str) -> bool {
 }
 
 /// The principal an actor name stands for (`principal:<id>`, with or without
-/// ` via service:<name>`), if any.
+/// ` via service:<name>`), if any. Events written before the name spaces existed named a
+/// principal bare (`<id>`, or `<id> (via service:<name>)`); such a name is read as the
+/// principal it may be, so hiding a protected member errs towards hiding. Only
+/// `service:` and `system:` names are taken to name no principal.
 pub fn actor_principal(actor: &str) -> Option<&str> {
-    let rest = actor.strip_prefix("principal:")?;
-    Some(rest.split_once(' ').map_or(rest, |(id, _)| id))
+    if let Some(rest) = actor.strip_prefix("principal:") {
+        return Some(rest.split_once(' ').map_or(rest, |(id, _)| id));
+    }
+    if actor.starts_with("service:") || actor.starts_with("system:") {
+        return None;
+    }
+    Some(actor.split_once(" (via service:").map_or(actor, |(id, _)| id))
 }
 
 /// What a management call records.
@@ -367,6 +375,9 @@ mod tests {
         assert_eq!(actor_principal(&via), Some("al"));
         assert_eq!(actor_principal("service:web"), None);
         assert_eq!(actor_principal("system:cli"), None);
+        // Names written before the name spaces: read as the principal they may be.
+        assert_eq!(actor_principal("sa"), Some("sa"));
+        assert_eq!(actor_principal("sa (via service:web)"), Some("sa"));
         assert!(is_valid_service_name("backend-2.eu_1"));
         for bad in ["", "a:b", "a b", "x via service:y", &"n".repeat(65)] {
             assert!(!is_valid_service_name(bad), "{bad:?}");

@@ -253,7 +253,8 @@ impl Store {
             if audit[..index].iter().any(|r| r.chain == record.chain) {
                 return Err(StoreError::InvalidWrite(format!("two audit events for chain `{}`", record.chain.key())));
             }
-            append_audit(&txn, self.audit_key.as_ref(), record, revision, now).await?;
+            let starts = chain_may_start(&txn, &record.chain, ops).await?;
+            append_audit(&txn, self.audit_key.as_ref(), record, starts, revision, now).await?;
         }
         txn.commit().await.map_err(constraint_or_db)?;
         u64::try_from(revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
@@ -445,7 +446,7 @@ impl Store {
         let last_seq = events as i64;
         let key = self.audit_key.as_ref();
         let report = match head {
-            None if events == 0 => ChainReport::ok(0),
+            None if events == 0 && !chain_expected(&self.db, chain).await? => ChainReport::ok(0),
             None => ChainReport::bad(events, 1, ChainProblem::HeadMissing),
             // With a key, a head rolled back (or otherwise edited) without it.
             Some(head) if key.is_some() && head.seal != head_seal(key, chain.key(), head.seq, &head.hash) => {
@@ -521,10 +522,42 @@ fn audit_from_row(row: audit_event::Model) -> Result<AuditEvent> {
 /// Appends one event after the chain's anchored head and moves the head to it. A chain
 /// with events but no head was tampered with: writing to it stops (fail closed) rather than
 /// starting a second chain that would hide the damage.
+/// Whether a chain with no head may start now: an account's only in the write that
+/// creates the account, the platform's only while no token exists but those this write
+/// creates (the first start). Anywhere else a missing head means the chain was deleted
+/// (events and head together) and starting afresh would hide that.
+async fn chain_may_start<C: ConnectionTrait>(db: &C, chain: &AuditChain, ops: &[StoreOp]) -> Result<bool> {
+    Ok(match chain {
+        AuditChain::Account(id) => {
+            ops.iter().any(|op| matches!(op, StoreOp::Change(Change::CreateAccount { id: new, .. }) if new == id))
+        }
+        AuditChain::Platform => {
+            let created: Vec<&str> = ops
+                .iter()
+                .filter_map(|op| match op {
+                    StoreOp::CreateToken(record) => Some(record.id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            token::Entity::find().filter(token::Column::Id.is_not_in(created)).one(db).await?.is_none()
+        }
+    })
+}
+
+/// Whether a chain with no head should have one: its account exists (every account's
+/// chain starts with its creation), or for the platform, a token exists.
+async fn chain_expected<C: ConnectionTrait>(db: &C, chain: &AuditChain) -> Result<bool> {
+    Ok(match chain {
+        AuditChain::Account(id) => account::Entity::find_by_id(id.clone()).one(db).await?.is_some(),
+        AuditChain::Platform => token::Entity::find().one(db).await?.is_some(),
+    })
+}
+
 async fn append_audit<C: ConnectionTrait>(
     db: &C,
     key: Option<&AuditKey>,
     record: &AuditRecord,
+    may_start: bool,
     revision: i64,
     now: i64,
 ) -> Result<()> {
@@ -534,9 +567,9 @@ async fn append_audit<C: ConnectionTrait>(
         Some(head) => (head.seq + 1, head.hash.clone()),
         None => {
             let any = audit_event::Entity::find().filter(audit_event::Column::AccountId.eq(chain)).one(db).await?;
-            if any.is_some() {
+            if any.is_some() || !may_start {
                 return Err(StoreError::Corrupt(format!(
-                    "audit chain `{chain}` has events but no head (audit_heads row deleted); not appending"
+                    "audit chain `{chain}` has no head (audit_heads row deleted, or the whole chain); not appending"
                 )));
             }
             (1, String::new())

@@ -374,6 +374,25 @@ async fn hole19_a_missing_or_edited_head_is_detected_and_writes_stop() {
 }
 
 #[tokio::test]
+async fn hole19_a_whole_chain_deleted_is_detected_and_not_restarted() {
+    for db in databases().await {
+        let mut engine = engine();
+        populate(&db.store, &mut engine).await;
+        sql(&db.store, "DELETE FROM audit_events WHERE account_id = 'acme'").await;
+        sql(&db.store, "DELETE FROM audit_heads WHERE chain = 'acme'").await;
+        let report = db.store.verify_audit(&acme()).await.expect("verify");
+        assert_eq!((report.ok, report.problem), (false, Some(ChainProblem::HeadMissing)), "{}", db.label);
+        let error = db
+            .store
+            .commit(&engine, &[], &[record(acme(), "noop")], NOW)
+            .await
+            .expect_err("a deleted chain is not started afresh");
+        assert!(matches!(error, StoreError::Corrupt(_)), "{}: {error}", db.label);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn hole09_the_platform_trail_is_its_own_chain() {
     for db in databases().await {
         let engine = engine();

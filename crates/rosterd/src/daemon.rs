@@ -64,6 +64,11 @@ pub(crate) async fn create_token(
     if principal.is_none() && !is_valid_service_name(name) {
         bail!("`{name}` is not a valid service token name (1-64 characters of A-Z a-z 0-9 _ . -)");
     }
+    if let Some(principal) = &principal
+        && !roster_core::ids::is_valid_id(principal)
+    {
+        bail!("`{principal}` is not a valid principal id (1-128 characters of A-Z a-z 0-9 _ . : @ -)");
+    }
     let (record, text) = mint(name, principal, now()).map_err(|e| anyhow::anyhow!(e.detail))?;
     let audit = AuditRecord {
         chain: AuditChain::Platform,

@@ -167,3 +167,61 @@ fn hole08_refused_writes_in_another_tenant_read_like_a_missing_account() {
         }
     }
 }
+
+#[test]
+fn hole08_a_move_naming_another_tenant_reads_like_a_missing_account() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "s1", "studio", "olivia");
+        create_account(&d, "acme", "studio", "sam");
+        add_member(&d, "s1", "eve", "user");
+        let eve = principal_token(&d, "eve");
+        let probe = |to: &str| {
+            let body = json!({ "to_account": to });
+            as_token(&d, &eve, "POST", "/v1/accounts/s1/members/olivia/move", body)
+        };
+        let (existing, missing) = (probe("acme"), probe("nope"));
+        assert_eq!(existing.status, 404, "{backend:?}: {}", existing.text);
+        assert_eq!(existing.text.replace("acme", "nope"), missing.text, "{backend:?}");
+    }
+}
+
+#[test]
+fn hole08_decisions_about_a_resource_one_may_not_view_read_like_a_missing_resource() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "s1", "studio", "olivia");
+        add_member(&d, "s1", "ursula", "user");
+        let studio = d.call("POST", "/v1/accounts/s1/resources", None, Some(json!({ "resource": "studio:secret" })));
+        assert_eq!(studio.status, 201, "{}", studio.text);
+        let ursula = principal_token(&d, "ursula");
+        for (path, body) in [
+            (
+                "/v1/check",
+                json!({ "account": "s1", "principal": "ursula", "permission": "studio.edit", "resource": "studio:RES" }),
+            ),
+            (
+                "/v1/check",
+                json!({ "account": "s1", "principal": "ursula", "permission": "studio.edit", "resource": "studio:RES", "explain": true }),
+            ),
+            ("/v1/permissions", json!({ "account": "s1", "principal": "ursula", "resource": "studio:RES" })),
+        ] {
+            let ask = |name: &str| {
+                let body: serde_json::Value =
+                    serde_json::from_str(&body.to_string().replace("RES", name)).expect("json");
+                as_token(&d, &ursula, "POST", path, body)
+            };
+            let (hidden, missing) = (ask("secret"), ask("nothing"));
+            assert_eq!(hidden.status, 404, "{backend:?} {path}: {}", hidden.text);
+            assert_eq!(hidden.text.replace("secret", "nothing"), missing.text, "{backend:?} {path}");
+        }
+        // What she may view she may ask about.
+        let body = json!({ "resource": "pickaxe:p", "parent": "studio:secret" });
+        let pickaxe = d.call("POST", "/v1/accounts/s1/resources", None, Some(body));
+        assert_eq!(pickaxe.status, 201, "{}", pickaxe.text);
+        let own =
+            json!({ "account": "s1", "principal": "ursula", "permission": "pickaxe.use", "resource": "pickaxe:p" });
+        let r = as_token(&d, &ursula, "POST", "/v1/check", own);
+        assert_eq!((r.status, r.json()["allowed"].as_bool()), (200, Some(true)), "{}", r.text);
+    }
+}

@@ -195,6 +195,14 @@ pub enum ManagementError {
         /// The parent account.
         parent: String,
     },
+    /// A principal asked a decision question about someone else.
+    #[error("`{actor}` may only ask about their own permissions, not `{principal}`")]
+    OthersPermissions {
+        /// Who asked.
+        actor: String,
+        /// Whom they asked about.
+        principal: String,
+    },
     /// A top-level account id with a `.` (the separator of child labels).
     #[error("a top-level account id has no `.` (it separates a child account's label from its parent), `{id}` does")]
     TopLevelIdWithDot {
@@ -279,7 +287,8 @@ impl ManagementError {
             | E::PlatformOnly(_)
             | E::SelfGrant { .. }
             | E::OwnGroupMembership { .. }
-            | E::OwnerNotSelf { .. } => ErrorKind::Forbidden,
+            | E::OwnerNotSelf { .. }
+            | E::OthersPermissions { .. } => ErrorKind::Forbidden,
             E::AlreadyMember { .. } | E::NotRemoved { .. } | E::SameRole { .. } => ErrorKind::Conflict,
             E::NoDefaultRole { .. }
             | E::InviteNeedsRole

@@ -101,6 +101,31 @@ impl Engine {
         })
     }
 
+    /// Refuses unless `actor` may ask a decision question (check, effective permissions,
+    /// lookups) in `account`, about `principal` when given, on `resource` when given: a
+    /// principal asks only about themselves, only in an account they hold something in,
+    /// only about a resource they may view. The last two refusals are exactly those a
+    /// missing account or resource gets.
+    pub fn may_ask(
+        &self,
+        actor: &Actor,
+        account: &str,
+        principal: Option<&str>,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let Actor::Principal(me) = actor else { return Ok(()) };
+        if let Some(principal) = principal
+            && principal != me
+        {
+            return Err(ManagementError::OthersPermissions { actor: me.clone(), principal: principal.to_owned() });
+        }
+        match self.out_of_sight(actor, vec![account], resource.map(|r| (account, r)), now) {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
     /// The grants of `account` (optionally on one resource, or of one subject) `actor`
     /// may see: all of them for the platform and for holders of `member.view`, otherwise
     /// only the actor's own; never one held by a member hidden from the actor.
@@ -178,19 +203,30 @@ impl Engine {
         error: ManagementError,
         now: i64,
     ) -> ManagementError {
-        if let Some(account) =
-            accounts.into_iter().find(|a| self.has_account(a) && !self.may_read_account(actor, a, now))
-        {
-            return ChangeError::UnknownAccount(account.to_owned()).into();
+        self.out_of_sight(actor, accounts, resource, now).unwrap_or(error)
+    }
+
+    /// The refusal a missing account or resource gets, when a named account is one the
+    /// principal may not read (or is missing) or the named resource one they may not view
+    /// (or is missing). A missing account and an unreadable one give the same refusal, and
+    /// the first named one decides, whatever rule a plan tripped on first (a move names
+    /// two accounts: which one failed must not tell which one exists).
+    fn out_of_sight(
+        &self,
+        actor: &Actor,
+        accounts: Vec<&str>,
+        resource: Option<(&str, &str)>,
+        now: i64,
+    ) -> Option<ManagementError> {
+        if !matches!(actor, Actor::Principal(_)) {
+            return None;
         }
-        if let Some((account, resource)) = resource
-            && resource != ACCOUNT_RESOURCE
-            && self.has_resource(account, resource)
-            && !self.may_view_resource(actor, account, resource, now)
-        {
-            return ChangeError::UnknownResource { account: account.to_owned(), resource: resource.to_owned() }.into();
+        if let Some(account) = accounts.into_iter().find(|a| !self.may_read_account(actor, a, now)) {
+            return Some(ChangeError::UnknownAccount(account.to_owned()).into());
         }
-        error
+        let (account, resource) = resource.filter(|(_, r)| *r != ACCOUNT_RESOURCE)?;
+        (!self.may_view_resource(actor, account, resource, now))
+            .then(|| ChangeError::UnknownResource { account: account.to_owned(), resource: resource.to_owned() }.into())
     }
 }
 

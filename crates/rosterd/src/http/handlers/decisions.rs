@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use roster_core::{Actor, Engine};
+use roster_core::Engine;
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLockReadGuard;
 
@@ -53,26 +53,6 @@ async fn engine_at(app: &App, min_revision: Option<u64>) -> Result<RwLockReadGua
     }
 }
 
-/// A principal's own token may only ask about that principal.
-fn may_ask_about(ctx: &Ctx, principal: &str) -> Result<(), ApiError> {
-    match ctx.caller.actor() {
-        Actor::Principal(me) if me != principal => {
-            Err(ApiError::forbidden(format!("`{me}` may only ask about their own permissions, not `{principal}`")))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// A principal asking about an account they hold nothing in gets the answer a nonexistent
-/// account gets, even about themselves: no id of another tenant is confirmed.
-fn may_ask_in(engine: &Engine, ctx: &Ctx, account: &str) -> Result<(), ApiError> {
-    let actor = ctx.caller.actor();
-    if matches!(actor, Actor::Principal(_)) && !engine.may_read_account(&actor, account, ctx.now) {
-        return Err(super::no_such_account(account));
-    }
-    Ok(())
-}
-
 /// One decision as the API returns it.
 #[derive(Debug, Serialize)]
 struct Answer {
@@ -99,9 +79,8 @@ struct BatchReply {
 fn answer(engine: &Engine, ctx: &Ctx, check: &Check) -> Result<Answer, ApiError> {
     id("account", &check.account)?;
     id("principal", &check.principal)?;
-    may_ask_about(ctx, &check.principal)?;
-    may_ask_in(engine, ctx, &check.account)?;
     let resource = check.resource.as_deref();
+    engine.may_ask(&ctx.caller.actor(), &check.account, Some(&check.principal), resource, ctx.now)?;
     decide(engine, ctx, check, resource)
 }
 
@@ -176,9 +155,9 @@ pub(crate) async fn permissions(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     let body: Permissions = req.json()?;
     id("account", &body.account)?;
     id("principal", &body.principal)?;
-    may_ask_about(ctx, &body.principal)?;
     let engine = engine_at(app, body.min_revision).await?;
-    may_ask_in(&engine, ctx, &body.account)?;
+    let resource = body.resource.as_deref();
+    engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), resource, ctx.now)?;
     let effective = engine.effective_permissions(&body.account, &body.principal, body.resource.as_deref(), ctx.now)?;
     Reply::ok(
         serde_json::json!({ "permissions": effective.permissions, "roles": effective.roles, "revision": engine.revision() }),
@@ -205,13 +184,12 @@ pub(crate) async fn lookup_resources(app: &App, ctx: &Ctx, req: &Req) -> Result<
     let body: LookupResources = req.json()?;
     id("account", &body.account)?;
     id("principal", &body.principal)?;
-    may_ask_about(ctx, &body.principal)?;
     let limit = body.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit: must be from 1 to 1000"));
     }
     let engine = engine_at(app, body.min_revision).await?;
-    may_ask_in(&engine, ctx, &body.account)?;
+    engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), None, ctx.now)?;
     let all = engine.lookup_resources(&body.account, &body.principal, &body.permission, &body.ty, ctx.now)?;
     let cursor = body.cursor.unwrap_or_default();
     let mut items: Vec<String> = all.into_iter().filter(|r| *r > cursor).take(limit + 1).collect();
@@ -243,6 +221,7 @@ pub(crate) async fn lookup_subjects(app: &App, ctx: &Ctx, req: &Req) -> Result<R
     }
     let engine = engine_at(app, body.min_revision).await?;
     let actor = ctx.caller.actor();
+    engine.may_ask(&actor, &body.account, None, body.resource.as_deref(), ctx.now)?;
     let subjects: Vec<String> = engine
         .lookup_subjects(&body.account, &body.permission, body.resource.as_deref(), ctx.now)?
         .into_iter()

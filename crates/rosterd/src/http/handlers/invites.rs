@@ -84,12 +84,11 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         Operation::Invite { account: account.to_owned(), role: record.role.clone(), resource: record.resource.clone() };
     app.engine.read().await.plan(&ctx.caller.actor(), &check, ctx.now)?;
     let invite_id = record.id.clone();
-    let write = Write {
-        operation: None,
-        extra: vec![StoreOp::CreateInvite(record)],
-        audit: Some(Audit::account(account, "invite.create", format!("invite:{invite_id}"))),
-        plan_as: None,
-    };
+    // What the invite gives, for the trail (never its token or the token's hash).
+    let mut audit = Audit::account(account, "invite.create", format!("invite:{invite_id}"));
+    audit.after = Some(view(&record));
+    let write =
+        Write { operation: None, extra: vec![StoreOp::CreateInvite(record)], audit: Some(audit), plan_as: None };
     let (revision, _) = app.write(ctx, write).await?;
     Reply::written(201, serde_json::json!({ "id": invite_id, "token": token, "expires_at": ctx.now + ttl }), revision)
 }

@@ -64,11 +64,6 @@ pub(crate) async fn read_guard(app: &App, ctx: &Ctx, account: &str, permission: 
     Ok(app.engine.read().await.require_read(&ctx.caller.actor(), account, None, permission, ctx.now)?)
 }
 
-/// The one answer for an account that does not exist, or that the caller holds nothing in.
-pub(crate) fn no_such_account(account: &str) -> ApiError {
-    ApiError::not_found(format!("account `{account}` does not exist"))
-}
-
 /// Refuses unless the caller is the platform itself (a service token without Roster-Act-As).
 pub(crate) fn platform_only(ctx: &Ctx, what: &str) -> Result<(), ApiError> {
     match ctx.caller {
