@@ -4,6 +4,7 @@
 
 mod apply;
 mod check;
+mod keyed_hash;
 mod name_index;
 mod query;
 mod views;
@@ -11,6 +12,8 @@ mod views;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+
+use self::keyed_hash::IdMap;
 use smallvec::SmallVec;
 
 use crate::pack::{CompiledRole, Pack, TypeIdx};
@@ -125,9 +128,9 @@ pub(crate) struct Account {
     /// Principals with a membership (any status); the membership itself sits on the
     /// principal ([`Principal::accounts`]).
     pub(crate) members: FxHashSet<PrincipalId>,
-    pub(crate) groups: FxHashMap<Key, GroupId>,
+    pub(crate) groups: IdMap<Key, GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
-    pub(crate) custom_index: FxHashMap<Key, u16>,
+    pub(crate) custom_index: IdMap<Key, u16>,
     /// Slots of deleted custom roles, reused by the next definition (nobody holds them).
     pub(crate) free_custom_slots: Vec<u16>,
     /// Live grants on the account's node and resources.
@@ -205,9 +208,9 @@ pub(crate) struct FreeSlots {
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
     pub(crate) packs: Vec<Arc<Pack>>,
-    pub(crate) pack_index: FxHashMap<String, usize>,
+    pub(crate) pack_index: IdMap<String, usize>,
     pub(crate) accounts: Vec<Account>,
-    pub(crate) account_index: FxHashMap<Key, AccountId>,
+    pub(crate) account_index: IdMap<Key, AccountId>,
     pub(crate) nodes: Vec<Node>,
     /// The groups of the principals that are in any.
     pub(crate) principal_groups: FxHashMap<PrincipalId, SmallVec<[GroupId; 2]>>,
