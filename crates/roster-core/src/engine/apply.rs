@@ -5,7 +5,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Account, Engine, GrantRec, Group, Membership, Node, NodeId, Principal, PrincipalId, RoleRef, SubjectRef};
+use super::{
+    Account, AccountId, Engine, GrantRec, GrantSlot, Group, GroupId, Membership, Node, NodeId, Principal, PrincipalId,
+    RoleRef, SubjectRef,
+};
 use crate::ids::is_valid_id;
 use crate::manifest::RoleDef;
 
@@ -353,11 +356,11 @@ impl Engine {
             Change::PutMembership { account, principal, role, external, status, expires_at } => {
                 let a = self.account_id(&account)?;
                 check_id("principal", &principal)?;
-                let role = self.grantable_role(a, &role, self.accounts[a as usize].node)?;
+                let role = self.grantable_role(a, &role, self.accounts[a].node)?;
                 let p = self.intern(&principal);
                 let membership = Membership::new(role, external, status, expires_at);
-                self.accounts[a as usize].members.insert(p);
-                let accounts = &mut self.principals[p as usize].accounts;
+                self.accounts[a].members.insert(p);
+                let accounts = &mut self.principals[p].accounts;
                 match accounts.iter_mut().find(|(x, _)| *x == a) {
                     Some((_, held)) => *held = membership,
                     None => accounts.push((a, membership)),
@@ -366,9 +369,9 @@ impl Engine {
             Change::RemoveMembership { account, principal } => {
                 let a = self.account_id(&account)?;
                 let p = self.principal_lookup(principal.as_str()).copied();
-                let removed = p.is_some_and(|p| self.accounts[a as usize].members.remove(&p));
+                let removed = p.is_some_and(|p| self.accounts[a].members.remove(&p));
                 match (p, removed) {
-                    (Some(p), true) => self.principals[p as usize].accounts.retain(|(x, _)| *x != a),
+                    (Some(p), true) => self.principals[p].accounts.retain(|(x, _)| *x != a),
                     _ => return Err(ChangeError::UnknownMember { account, principal }),
                 }
             }
@@ -392,48 +395,48 @@ impl Engine {
             Change::AddGroup { account, group } => {
                 let a = self.account_id(&account)?;
                 check_id("group", &group)?;
-                if self.accounts[a as usize].groups.contains_key(group.as_str()) {
+                if self.accounts[a].groups.contains_key(group.as_str()) {
                     return Err(ChangeError::GroupExists { account, group });
                 }
                 let fresh = Group { name: group.clone(), members: Default::default(), grants: Vec::new(), alive: true };
                 let g = match self.free.groups.pop() {
                     Some(g) => {
-                        self.groups[g as usize] = fresh;
+                        self.groups[g] = fresh;
                         g
                     }
                     None => {
                         self.groups.push(fresh);
-                        (self.groups.len() - 1) as u32
+                        GroupId::at(self.groups.len() - 1)
                     }
                 };
-                self.accounts[a as usize].groups.insert(group.into(), g);
+                self.accounts[a].groups.insert(group.into(), g);
             }
             Change::RemoveGroup { account, group } => {
                 let (a, g) = self.group_id(&account, &group)?;
-                for slot in std::mem::take(&mut self.groups[g as usize].grants) {
+                for slot in std::mem::take(&mut self.groups[g].grants) {
                     self.remove_grant(slot);
                 }
-                for p in std::mem::take(&mut self.groups[g as usize].members) {
+                for p in std::mem::take(&mut self.groups[g].members) {
                     self.leave_group(p, g);
                 }
-                self.groups[g as usize].alive = false;
+                self.groups[g].alive = false;
                 self.free.groups.push(g);
-                self.accounts[a as usize].groups.remove(group.as_str());
+                self.accounts[a].groups.remove(group.as_str());
             }
             Change::AddGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(&account, &group)?;
                 check_id("principal", &principal)?;
                 let p = self.intern(&principal);
-                if self.groups[g as usize].members.insert(p) {
+                if self.groups[g].members.insert(p) {
                     self.principal_groups.entry(p).or_default().push(g);
-                    self.principals[p as usize].in_groups = true;
+                    self.principals[p].in_groups = true;
                 }
             }
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(&account, &group)?;
                 let p = self.principal_lookup(principal.as_str()).copied();
                 match p {
-                    Some(p) if self.groups[g as usize].members.remove(&p) => self.leave_group(p, g),
+                    Some(p) if self.groups[g].members.remove(&p) => self.leave_group(p, g),
                     _ => {
                         return Err(ChangeError::UnknownMember {
                             account: format!("{account}/group:{group}"),
@@ -445,7 +448,7 @@ impl Engine {
             Change::DefineRole { account, role } => {
                 let a = self.account_id(&account)?;
                 let compiled = self.compile_custom_role(a, &role)?;
-                let acc = &mut self.accounts[a as usize];
+                let acc = &mut self.accounts[a];
                 let index = match acc.free_custom_slots.pop() {
                     Some(free) => {
                         acc.custom_roles[usize::from(free)] = compiled;
@@ -467,7 +470,7 @@ impl Engine {
                 // `check_change` made sure the role exists and nobody holds it, so its slot
                 // is free for the next custom role of the account.
                 let a = self.account_id(&account)?;
-                let acc = &mut self.accounts[a as usize];
+                let acc = &mut self.accounts[a];
                 if let Some(index) = acc.custom_index.remove(role.as_str()) {
                     acc.free_custom_slots.push(index);
                 }
@@ -477,13 +480,13 @@ impl Engine {
         Ok(self.revision)
     }
 
-    pub(crate) fn account_id(&self, account: &str) -> Result<u32> {
+    pub(crate) fn account_id(&self, account: &str) -> Result<AccountId> {
         self.account_index.get(account).copied().ok_or_else(|| ChangeError::UnknownAccount(account.to_owned()))
     }
 
-    pub(crate) fn group_id(&self, account: &str, group: &str) -> Result<(u32, u32)> {
+    pub(crate) fn group_id(&self, account: &str, group: &str) -> Result<(AccountId, GroupId)> {
         let a = self.account_id(account)?;
-        let g = self.accounts[a as usize]
+        let g = self.accounts[a]
             .groups
             .get(group)
             .copied()
@@ -496,7 +499,7 @@ impl Engine {
             groups.retain(|x| *x != g);
             if groups.is_empty() {
                 self.principal_groups.remove(&p);
-                self.principals[p as usize].in_groups = false;
+                self.principals[p].in_groups = false;
             }
         }
     }
@@ -505,20 +508,20 @@ impl Engine {
         if let Some(&p) = self.principal_lookup(principal) {
             return p;
         }
-        let p = self.principals.len() as PrincipalId;
+        let p = PrincipalId::at(self.principals.len());
         self.principals.push(Principal { id: principal.into(), ..Principal::default() });
         let principals = &self.principals;
-        self.principal_index.insert(p, |id| principals[id as usize].id.as_str());
+        self.principal_index.insert(p, |id| principals[id].id.as_str());
         p
     }
 
     /// Resolves a role id and checks it may be held on `node`.
-    pub(crate) fn grantable_role(&self, account: u32, role: &str, node: NodeId) -> Result<RoleRef> {
-        let account_id = &self.accounts[account as usize].id;
+    pub(crate) fn grantable_role(&self, account: AccountId, role: &str, node: NodeId) -> Result<RoleRef> {
+        let account_id = &self.accounts[account].id;
         let role_ref = self
             .role_ref(account, role)
             .ok_or_else(|| ChangeError::UnknownRole { account: account_id.clone(), role: role.to_owned() })?;
-        let ty = self.nodes[node as usize].ty;
+        let ty = self.nodes[node].ty;
         if !self.role(account, role_ref).grantable_on_type(ty) {
             let ty = self.account_pack_of(account).types()[usize::from(ty)].name.clone();
             return Err(ChangeError::RoleNotGrantable { role: role.to_owned(), ty });
@@ -530,12 +533,12 @@ impl Engine {
         let parent = node.parent;
         let id = match self.free.nodes.pop() {
             Some(id) => {
-                self.nodes[id as usize] = node;
+                self.nodes[id] = node;
                 id
             }
             None => {
                 self.nodes.push(node);
-                (self.nodes.len() - 1) as NodeId
+                NodeId::at(self.nodes.len() - 1)
             }
         };
         if parent != super::NO_NODE {
@@ -546,8 +549,8 @@ impl Engine {
 
     fn create_account(&mut self, id: String, pack: &str, parent: Option<&str>) -> Result<()> {
         let (pack_index, parent_account, ty) = self.resolve_new_account(&id, pack, parent)?;
-        let a = self.accounts.len() as u32;
-        let parent_node = parent_account.map(|pa| self.accounts[pa as usize].node);
+        let a = AccountId::at(self.accounts.len());
+        let parent_node = parent_account.map(|pa| self.accounts[pa].node);
         let node = self.push_node(Node {
             name: id.as_str().into(),
             parent: parent_node.unwrap_or(super::NO_NODE),
@@ -558,7 +561,7 @@ impl Engine {
             is_account: true,
         });
         if let Some(pa) = parent_account {
-            self.accounts[pa as usize].children.push(a);
+            self.accounts[pa].children.push(a);
         }
         self.accounts.push(Account {
             id: id.clone(),
@@ -598,29 +601,29 @@ impl Engine {
             is_account: false,
         });
         let nodes = &self.nodes;
-        self.accounts[a as usize].resources.insert(node, |id| nodes[id as usize].name.as_str());
+        self.accounts[a].resources.insert(node, |id| nodes[id].name.as_str());
         Ok(())
     }
 
     fn remove_subtree(&mut self, root: NodeId) {
         let mut stack = vec![root];
         let mut removed = rustc_hash::FxHashSet::default();
-        let account = self.nodes[root as usize].account;
+        let account = self.nodes[root].account;
         while let Some(node) = stack.pop() {
-            let n = &mut self.nodes[node as usize];
+            let n = &mut self.nodes[node];
             n.alive = false;
             let name = n.name.clone();
             stack.extend(self.children.remove(&node).unwrap_or_default());
             let nodes = &self.nodes;
-            self.accounts[account as usize].resources.remove(name.as_str(), |id| nodes[id as usize].name.as_str());
+            self.accounts[account].resources.remove(name.as_str(), |id| nodes[id].name.as_str());
             removed.insert(node);
         }
         self.free.nodes.extend(removed.iter().copied());
-        let doomed: Vec<super::GrantSlot> = self.accounts[account as usize]
+        let doomed: Vec<super::GrantSlot> = self.accounts[account]
             .grants
             .iter()
             .copied()
-            .filter(|&slot| removed.contains(&self.grants[slot as usize].node))
+            .filter(|&slot| removed.contains(&self.grants[slot].node))
             .collect();
         for slot in doomed {
             self.remove_grant(slot);
@@ -655,49 +658,47 @@ impl Engine {
         let record = GrantRec::new(&id, subject, node, role, expires_at);
         let slot = match self.free.grants.pop() {
             Some(slot) => {
-                self.grants[slot as usize] = record;
+                self.grants[slot] = record;
                 slot
             }
             None => {
                 self.grants.push(record);
-                (self.grants.len() - 1) as u32
+                GrantSlot::at(self.grants.len() - 1)
             }
         };
-        let account = self.nodes[node as usize].account;
+        let account = self.nodes[node].account;
         let grants = &self.grants;
-        self.accounts[account as usize].grant_ids.insert(slot, |s| grants[s as usize].id.as_str());
-        self.accounts[account as usize].grants.push(slot);
+        self.accounts[account].grant_ids.insert(slot, |s| grants[s].id.as_str());
+        self.accounts[account].grants.push(slot);
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.push((slot, node)),
-            SubjectRef::Group(g) => self.groups[g as usize].grants.push(slot),
+            SubjectRef::Principal(p) => self.principals[p].grants.push((slot, node)),
+            SubjectRef::Group(g) => self.groups[g].grants.push(slot),
         }
         Ok(())
     }
 
-    fn remove_grant(&mut self, slot: u32) {
-        if !self.grants[slot as usize].alive {
+    fn remove_grant(&mut self, slot: GrantSlot) {
+        if !self.grants[slot].alive {
             return;
         }
         // Out of the index first: it finds the slot by the name the grant still holds.
         let grants = &self.grants;
-        let account = self.nodes[grants[slot as usize].node as usize].account;
-        self.accounts[account as usize]
-            .grant_ids
-            .remove(grants[slot as usize].id.as_str(), |s| grants[s as usize].id.as_str());
-        let grant = &mut self.grants[slot as usize];
+        let account = self.nodes[grants[slot].node].account;
+        self.accounts[account].grant_ids.remove(grants[slot].id.as_str(), |s| grants[s].id.as_str());
+        let grant = &mut self.grants[slot];
         grant.alive = false;
         let (node, subject) = (grant.node, grant.subject);
         grant.id = super::Key::default();
-        let account = self.nodes[node as usize].account;
-        self.accounts[account as usize].grants.retain(|&s| s != slot);
+        let account = self.nodes[node].account;
+        self.accounts[account].grants.retain(|&s| s != slot);
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|(s, _)| *s != slot),
-            SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),
+            SubjectRef::Principal(p) => self.principals[p].grants.retain(|(s, _)| *s != slot),
+            SubjectRef::Group(g) => self.groups[g].grants.retain(|&s| s != slot),
         }
         self.free.grants.push(slot);
     }
 
-    pub(crate) fn compile_custom_role(&self, account: u32, role: &RoleDef) -> Result<crate::pack::CompiledRole> {
+    pub(crate) fn compile_custom_role(&self, account: AccountId, role: &RoleDef) -> Result<crate::pack::CompiledRole> {
         let fail = |reason: String| ChangeError::InvalidCustomRole { role: role.id.clone(), reason };
         check_id("role", &role.id)?;
         if self.role_ref(account, &role.id).is_some() {
@@ -734,7 +735,7 @@ impl Engine {
             }
         }
         let mut compiled = pack.compile_role(role, true);
-        compiled.grantable_on = 1u64 << self.nodes[self.accounts[account as usize].node as usize].ty;
+        compiled.grantable_on = 1u64 << self.nodes[self.accounts[account].node].ty;
         Ok(compiled)
     }
 }

@@ -3,7 +3,7 @@
 //! commits to its database always applies to the engine too.
 
 use super::apply::{ChangeError, check_id};
-use super::{Change, Engine, NodeId, RoleRef, Subject};
+use super::{AccountId, Change, Engine, NodeId, RoleRef, Subject};
 use crate::ids::split_resource;
 use crate::pack::TypeIdx;
 
@@ -19,13 +19,12 @@ impl Engine {
             Change::PutMembership { account, principal, role, .. } => {
                 let a = self.account_id(account)?;
                 check_id("principal", principal)?;
-                self.grantable_role(a, role, self.accounts[a as usize].node).map(drop)
+                self.grantable_role(a, role, self.accounts[a].node).map(drop)
             }
             Change::RemoveMembership { account, principal } => {
                 let a = self.account_id(account)?;
-                let member = self
-                    .principal_lookup(principal.as_str())
-                    .is_some_and(|p| self.accounts[a as usize].members.contains(p));
+                let member =
+                    self.principal_lookup(principal.as_str()).is_some_and(|p| self.accounts[a].members.contains(p));
                 if member {
                     Ok(())
                 } else {
@@ -57,7 +56,7 @@ impl Engine {
             Change::AddGroup { account, group } => {
                 let a = self.account_id(account)?;
                 check_id("group", group)?;
-                if self.accounts[a as usize].groups.contains_key(group.as_str()) {
+                if self.accounts[a].groups.contains_key(group.as_str()) {
                     return Err(ChangeError::GroupExists { account: account.clone(), group: group.clone() });
                 }
                 Ok(())
@@ -69,9 +68,8 @@ impl Engine {
             }
             Change::RemoveGroupMember { account, group, principal } => {
                 let (_, g) = self.group_id(account, group)?;
-                let member = self
-                    .principal_lookup(principal.as_str())
-                    .is_some_and(|p| self.groups[g as usize].members.contains(p));
+                let member =
+                    self.principal_lookup(principal.as_str()).is_some_and(|p| self.groups[g].members.contains(p));
                 if member {
                     Ok(())
                 } else {
@@ -84,7 +82,7 @@ impl Engine {
             Change::DefineRole { account, role } => {
                 let a = self.account_id(account)?;
                 self.compile_custom_role(a, role)?;
-                let acc = &self.accounts[a as usize];
+                let acc = &self.accounts[a];
                 if acc.free_custom_slots.is_empty() && acc.custom_roles.len() > usize::from(u16::MAX) {
                     return Err(ChangeError::InvalidCustomRole {
                         role: role.id.clone(),
@@ -95,13 +93,12 @@ impl Engine {
             }
             Change::RemoveRole { account, role } => {
                 let a = self.account_id(account)?;
-                let Some(&index) = self.accounts[a as usize].custom_index.get(role.as_str()) else {
+                let Some(&index) = self.accounts[a].custom_index.get(role.as_str()) else {
                     return Err(ChangeError::UnknownRole { account: account.clone(), role: role.clone() });
                 };
                 let held = RoleRef::Custom(index);
                 let in_members = self.account_members(a).any(|(_, m)| m.role == held);
-                let in_grants =
-                    self.accounts[a as usize].grants.iter().any(|&slot| self.grants[slot as usize].role == held);
+                let in_grants = self.accounts[a].grants.iter().any(|&slot| self.grants[slot].role == held);
                 if in_members || in_grants { Err(ChangeError::RoleInUse(role.clone())) } else { Ok(()) }
             }
         }
@@ -113,7 +110,7 @@ impl Engine {
         id: &str,
         pack: &str,
         parent: Option<&str>,
-    ) -> Result<(usize, Option<u32>, TypeIdx)> {
+    ) -> Result<(usize, Option<AccountId>, TypeIdx)> {
         check_id("account", id)?;
         if self.account_index.contains_key(id) {
             return Err(ChangeError::AccountExists(id.to_owned()));
@@ -125,7 +122,7 @@ impl Engine {
             }
             Some(parent) => {
                 let pa = self.account_id(parent)?;
-                let p = self.accounts[pa as usize].pack;
+                let p = self.accounts[pa].pack;
                 if self.packs[p].id() != pack {
                     return Err(ChangeError::ChildPackMismatch {
                         pack: pack.to_owned(),
@@ -134,11 +131,11 @@ impl Engine {
                 }
                 // One limit for the whole tree: accounts and resources share the chain a
                 // decision walks, so a child account may not push it past `MAX_DEPTH`.
-                let mut chain = [0; super::MAX_DEPTH];
-                if self.chain(self.accounts[pa as usize].node, &mut chain) >= super::MAX_DEPTH {
+                let mut chain = [super::NO_NODE; super::MAX_DEPTH];
+                if self.chain(self.accounts[pa].node, &mut chain) >= super::MAX_DEPTH {
                     return Err(ChangeError::AccountTooDeep(id.to_owned()));
                 }
-                let parent_ty = self.nodes[self.accounts[pa as usize].node as usize].ty;
+                let parent_ty = self.nodes[self.accounts[pa].node].ty;
                 let ty = self.packs[p]
                     .types()
                     .iter()
@@ -160,7 +157,7 @@ impl Engine {
         resource: &str,
         parent: Option<&str>,
         owner: Option<&str>,
-    ) -> Result<(u32, TypeIdx, NodeId)> {
+    ) -> Result<(AccountId, TypeIdx, NodeId)> {
         let a = self.account_id(account)?;
         let (ty_name, id) =
             split_resource(resource).ok_or_else(|| ChangeError::BadResourceName(resource.to_owned()))?;
@@ -177,7 +174,7 @@ impl Engine {
             account: account.to_owned(),
             resource: parent.unwrap_or_default().to_owned(),
         })?;
-        let parent_ty = self.nodes[parent_node as usize].ty;
+        let parent_ty = self.nodes[parent_node].ty;
         let expected = pack.types()[usize::from(ty)].parent;
         if expected != Some(parent_ty) {
             let name = |t: Option<TypeIdx>| t.map(|t| pack.types()[usize::from(t)].name.clone()).unwrap_or_default();
@@ -187,7 +184,7 @@ impl Engine {
                 found: name(Some(parent_ty)),
             });
         }
-        let mut chain = [0; super::MAX_DEPTH];
+        let mut chain = [super::NO_NODE; super::MAX_DEPTH];
         if self.chain(parent_node, &mut chain) >= super::MAX_DEPTH {
             return Err(ChangeError::TooDeep(resource.to_owned()));
         }
@@ -205,7 +202,7 @@ impl Engine {
         subject: &Subject,
         resource: Option<&str>,
         role: &str,
-    ) -> Result<(u32, NodeId, RoleRef)> {
+    ) -> Result<(AccountId, NodeId, RoleRef)> {
         check_id("grant", id)?;
         let a = self.account_id(account)?;
         if self.grant_lookup(a, id).is_some() {

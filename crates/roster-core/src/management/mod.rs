@@ -18,8 +18,7 @@ mod visibility;
 
 pub use error::{ErrorKind, ManagementError};
 
-use crate::engine::Subject;
-use crate::engine::{Change, Engine};
+use crate::engine::{Change, Engine, Subject};
 use crate::manifest::RoleDef;
 
 /// Who asks for a management operation.
