@@ -18,8 +18,8 @@ use smallvec::SmallVec;
 
 use crate::pack::{CompiledRole, Pack, TypeIdx};
 
-pub(crate) use apply::check_id;
 pub use apply::{Change, ChangeError, MembershipStatus, Subject};
+pub use check::{Plan, StalePlan};
 pub use query::{EffectivePermissions, QueryError};
 pub use views::{GrantView, GroupView, ResourceView, RoleView};
 
@@ -277,6 +277,9 @@ pub struct Engine {
     /// refers to them any more, so create/delete churn keeps the tables flat.
     pub(crate) free: FreeSlots,
     pub(crate) revision: u64,
+    /// Which engine in which state, so a plan commits only onto the state it was
+    /// validated against.
+    pub(crate) stamp: check::Stamp,
 }
 
 /// A read-only view of one membership, for callers outside the engine.

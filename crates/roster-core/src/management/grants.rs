@@ -163,8 +163,9 @@ impl Engine {
             return Err(if add {
                 not_a_member()
             } else {
-                ManagementError::Change(ChangeError::UnknownMember {
-                    account: format!("{account}/group:{group}"),
+                ManagementError::Change(ChangeError::UnknownGroupMember {
+                    account: account.to_owned(),
+                    group: group.to_owned(),
                     principal: principal.to_owned(),
                 })
             });

@@ -63,10 +63,11 @@ impl App {
     pub(crate) async fn write(&self, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
         let _one_writer = self.writer.lock().await;
         let engine = self.engine.read().await;
-        let changes = match &write.operation {
-            Some(operation) => engine.plan(&ctx.caller.actor(), operation, ctx.now)?,
-            None => Vec::new(),
+        let plan = match &write.operation {
+            Some(operation) => Some(engine.plan(&ctx.caller.actor(), operation, ctx.now)?),
+            None => None,
         };
+        let changes: Vec<Change> = plan.as_ref().map(|p| p.changes().to_vec()).unwrap_or_default();
         let audit: Vec<AuditRecord> = write
             .audit
             .into_iter()
@@ -99,16 +100,18 @@ impl App {
         span.record("roster.revision", revision);
         drop(engine);
         let mut engine = self.engine.write().await;
-        for change in &changes {
-            if let Err(error) = engine.apply(change.clone()) {
-                // The database has it; the snapshot could not follow. Say so loudly: a
-                // restart rebuilds the snapshot from the database.
-                tracing::error!(%error, ?change, "committed change did not apply to the engine");
-                return Err(ApiError::new(
-                    Code::Internal,
-                    "committed, but the in-memory state could not follow; restart the daemon",
-                ));
-            }
+        // The plan was validated against this state and committing cannot fail; a stale
+        // plan would mean a second writer, which the writer lock rules out.
+        if let Some(plan) = plan
+            && let Err(error) = engine.commit(plan)
+        {
+            // The database has it; the snapshot could not follow. Say so loudly: a
+            // restart rebuilds the snapshot from the database.
+            tracing::error!(%error, "committed plan did not apply to the engine");
+            return Err(ApiError::new(
+                Code::Internal,
+                "committed, but the in-memory state could not follow; restart the daemon",
+            ));
         }
         engine.set_revision(revision);
         Ok((revision, changes))
