@@ -160,6 +160,47 @@ fn a_plan_builds_on_its_own_earlier_changes() {
     assert_eq!(engine.counts(), (2, 3, 3, 1), "g1 went with the doc; g is on doc:y");
 }
 
+/// A resource the plan adds under one it then removes goes with it: a later grant on it
+/// is refused (committed, it would land on a freed slot).
+#[test]
+fn a_resource_added_under_one_the_plan_removes_is_gone() {
+    let engine = engine();
+    let refused = engine.validate(vec![
+        Change::AddResource {
+            account: "a".into(),
+            resource: "doc:z".into(),
+            parent: Some("folder:f".into()),
+            owner: None,
+        },
+        Change::RemoveResource { account: "a".into(), resource: "folder:f".into() },
+        grant("g2", "doc:z"),
+    ]);
+    assert!(
+        matches!(refused, Err(ChangeError::UnknownResource { ref resource, .. }) if resource == "doc:z"),
+        "{refused:?}"
+    );
+    let readded = engine.validate(vec![
+        Change::AddResource {
+            account: "a".into(),
+            resource: "doc:z".into(),
+            parent: Some("folder:f".into()),
+            owner: None,
+        },
+        Change::RemoveResource { account: "a".into(), resource: "folder:f".into() },
+        Change::AddResource { account: "a".into(), resource: "folder:f".into(), parent: None, owner: None },
+        Change::AddResource {
+            account: "a".into(),
+            resource: "doc:z".into(),
+            parent: Some("folder:f".into()),
+            owner: None,
+        },
+        grant("g2", "doc:z"),
+    ]);
+    let mut engine = engine;
+    engine.commit(readded.expect("re-created after the removal")).expect("fresh");
+    assert!(engine.has_resource("a", "doc:z") && !engine.has_resource("a", "doc:d"));
+}
+
 /// A plan never removes what it creates itself: nothing needs it, and refusing it keeps
 /// validation exact.
 #[test]

@@ -132,6 +132,7 @@ struct NewAccount {
 struct NewNode {
     account: AccountRef,
     name: String,
+    parent: NodeRef,
     ty: TypeIdx,
     depth: usize,
 }
@@ -227,9 +228,21 @@ impl Overlay<'_> {
         chain[..len].iter().any(|n| self.pending.removed_nodes.contains(n))
     }
 
+    /// Whether a node goes with a subtree the plan removes (new nodes too: a resource the
+    /// plan adds under one it then removes is gone).
+    fn gone(&self, node: NodeRef) -> bool {
+        match node {
+            NodeRef::Existing(n) => self.node_removed(n),
+            NodeRef::New(i) => self.gone(self.pending.nodes[i].parent),
+            NodeRef::NewAccount(_) => false,
+        }
+    }
+
     /// A resource of the account by name (`type:id`).
     fn resource(&self, account: AccountRef, name: &str) -> Option<NodeRef> {
-        if let Some(i) = self.pending.nodes.iter().rposition(|n| n.account == account && n.name == name) {
+        if let Some(i) = self.pending.nodes.iter().rposition(|n| n.account == account && n.name == name)
+            && !self.gone(NodeRef::New(i))
+        {
             return Some(NodeRef::New(i));
         }
         match account {
@@ -293,8 +306,7 @@ impl Overlay<'_> {
     }
 
     fn new_grant_stays(&self, grant: &NewGrant) -> bool {
-        let node_gone = matches!(grant.node, NodeRef::Existing(n) if self.node_removed(n));
-        !node_gone && !grant.group.is_some_and(|g| self.group_removed(g))
+        !self.gone(grant.node) && !grant.group.is_some_and(|g| self.group_removed(g))
     }
 
     /// A grant of the account by id: `Ok` for an existing one, `Err(())` for one the plan
@@ -473,7 +485,13 @@ impl Overlay<'_> {
                 if let Some(owner) = owner {
                     check_id("owner", owner)?;
                 }
-                self.pending.nodes.push(NewNode { account: a, name: resource.clone(), ty, depth: depth + 1 });
+                self.pending.nodes.push(NewNode {
+                    account: a,
+                    name: resource.clone(),
+                    parent: parent_node,
+                    ty,
+                    depth: depth + 1,
+                });
                 Ok(Step::AddResource {
                     account: a,
                     name: resource.clone(),
