@@ -112,6 +112,31 @@ fn loader_checks_sha256_pins() {
     assert_eq!(loaded.pack.id(), "studio");
 }
 
+/// The pin is checked on the bytes read, and those bytes are what is loaded: the file
+/// replaced between the check and the load (here by a library with a wrong magic tag)
+/// changes nothing; read again, the replaced file no longer matches its pin.
+#[test]
+fn loader_loads_the_bytes_it_hashed_not_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = library_file("roster_pack_studio");
+    let copy = dir.path().join(&file);
+    std::fs::copy(plugin_dir().join(&file), &copy).expect("copy the studio plugin");
+    let hash = loader_for(dir.path()).verify_plugin(&copy).expect("unpinned").sha256().to_owned();
+    let loader = PackLoader::new(LoaderConfig {
+        plugin_dirs: vec![dir.path().to_owned()],
+        pins: [(file.clone(), hash.clone())].into(),
+        ..LoaderConfig::default()
+    });
+    let verified = loader.verify_plugin(&copy).expect("the pin matches");
+    std::fs::remove_file(&copy).expect("remove");
+    std::fs::copy(fixture("bad_magic"), &copy).expect("swap in another library");
+    let loaded = loader.load_verified(verified).expect("the verified bytes load");
+    assert_eq!(loaded.pack.id(), "studio", "the library loaded is the one hashed");
+    assert!(matches!(&loaded.source, roster_plugin::PackSource::Plugin { sha256, .. } if *sha256 == hash));
+    let error = loader.load_plugin(&copy).expect_err("the swapped file is not the pinned one");
+    assert!(matches!(error.kind, PluginErrorKind::PinMismatch { ref expected, .. } if *expected == hash), "{error}");
+}
+
 #[test]
 fn loader_opens_nothing_outside_its_plugin_directories() {
     let error = loader_for(&fixture_dir())

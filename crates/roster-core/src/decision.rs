@@ -2,14 +2,14 @@
 
 use serde::Serialize;
 
-use crate::engine::RoleRef;
+use crate::engine::{AccountId, GrantSlot, RoleRef};
 use crate::manifest::Condition;
 
 /// What made a decision an allow, as cheap indices (no strings on the hot path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Basis {
     pub(crate) source: Source,
-    pub(crate) account: u32,
+    pub(crate) account: AccountId,
     pub(crate) role: RoleRef,
     pub(crate) condition: Option<Condition>,
 }
@@ -25,9 +25,9 @@ impl Basis {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Source {
     /// The principal's membership in this account.
-    Membership(u32),
+    Membership(AccountId),
     /// A grant slot.
-    Grant(u32),
+    Grant(GrantSlot),
 }
 
 /// The answer to one check.

@@ -14,7 +14,7 @@ pub mod permset;
 pub mod validate;
 
 pub use decision::{Basis, Decision, Explanation, Via};
-pub use engine::{Change, ChangeError, Engine, QueryError, Subject};
+pub use engine::{Change, ChangeError, Engine, Plan, QueryError, StalePlan, Subject};
 pub use management::{Actor, ManagementError, Operation};
 pub use manifest::{Condition, PackManifest, PermissionRule, Policies, RoleDef, SCHEMA_VERSION};
 pub use pack::Pack;

@@ -611,12 +611,12 @@ fn management_rules_hold_under_random_operations() {
                 Actor::Principal((*rng.pick(&PRINCIPALS).expect("principal")).to_owned())
             };
             let before = model.world.engine.clone();
-            let Ok(changes) = before.plan(&actor, &operation, model.now) else { continue };
+            let Ok(plan) = before.plan(&actor, &operation, model.now) else { continue };
             model.world.engine.execute(&actor, &operation, model.now).unwrap_or_else(|e| {
                 panic!("seed {seed} ({pack}) step {step}: a planned operation failed to apply: {e}: {operation:?}")
             });
             accepted += 1;
-            let verdict = check_operation(&before, &model.world.engine, &actor, &operation, &changes, model.now)
+            let verdict = check_operation(&before, &model.world.engine, &actor, &operation, plan.changes(), model.now)
                 .and_then(|()| check_state(&model, &mut rng));
             if let Err(Failure(why)) = verdict {
                 panic!("seed {seed} ({pack}) step {step}: invariant {why}");

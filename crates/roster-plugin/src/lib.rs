@@ -10,5 +10,5 @@ pub mod abi;
 pub mod loader;
 pub mod sdk;
 
-pub use loader::{LoadedPack, LoaderConfig, PackLoader, PackSource, PluginError, PluginErrorKind};
+pub use loader::{LoadedPack, LoaderConfig, PackLoader, PackSource, PluginError, PluginErrorKind, VerifiedPlugin};
 pub use roster_core::manifest::PackManifest;

@@ -2,9 +2,14 @@
 //! and TOML packs, both through the same strict schema and validation. Every failure is a
 //! [`PluginError`] naming the file; a failing pack never stops the others from loading.
 //! Libraries are never unloaded: unloading Rust dylibs is unsound in practice.
+//!
+//! A plugin file is read once; its sha256 is taken of those bytes, and it is those bytes
+//! that are loaded (from a sealed in-memory file on Linux, a private copy elsewhere), never
+//! the path again: swapping or rewriting the file after the check changes nothing.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -189,6 +194,27 @@ impl fmt::Display for PluginError {
     }
 }
 
+/// A plugin file's bytes, read once and checked against its pin: loading them loads
+/// exactly what was hashed.
+#[derive(Debug)]
+pub struct VerifiedPlugin {
+    /// The file as asked for (errors name it).
+    path: PathBuf,
+    /// The file inside a plugin directory.
+    canonical: PathBuf,
+    /// The file's content when it was read.
+    bytes: Vec<u8>,
+    /// sha256 of `bytes`, hex.
+    sha256: String,
+}
+
+impl VerifiedPlugin {
+    /// sha256 of the bytes that will be loaded, hex.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+}
+
 /// Opens plugins and TOML packs according to a [`LoaderConfig`].
 #[derive(Debug)]
 pub struct PackLoader {
@@ -251,13 +277,24 @@ impl PackLoader {
     }
 
     fn open_plugin(&self, path: &Path) -> Result<LoadedPack, PluginError> {
+        let verified = self.verify_plugin(path)?;
+        self.load_verified(verified)
+    }
+
+    /// Reads a plugin file once, inside the plugin directories, and checks its pin. What
+    /// [`load_verified`](Self::load_verified) loads is these bytes, whatever happens to the
+    /// file afterwards.
+    pub fn verify_plugin(&self, path: &Path) -> Result<VerifiedPlugin, PluginError> {
         let fail = |kind| PluginError { path: path.to_owned(), kind };
         let canonical = path.canonicalize().map_err(|e| fail(io_kind(&e)))?;
         if !self.allowed.iter().any(|dir| canonical.starts_with(dir)) {
             let dirs = self.config.plugin_dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
             return Err(fail(PluginErrorKind::OutsidePluginDirs { dirs }));
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| fail(io_kind(&e)))?;
+        let mut bytes = Vec::new();
+        std::fs::File::open(&canonical)
+            .and_then(|mut file| file.read_to_end(&mut bytes))
+            .map_err(|e| fail(io_kind(&e)))?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let file_name = canonical.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if let Some(expected) = self.config.pins.get(&file_name)
@@ -265,7 +302,16 @@ impl PackLoader {
         {
             return Err(fail(PluginErrorKind::PinMismatch { expected: expected.clone(), actual: sha256 }));
         }
-        let json = read_manifest_json(&canonical).map_err(fail)?;
+        Ok(VerifiedPlugin { path: path.to_owned(), canonical, bytes, sha256 })
+    }
+
+    /// Loads the bytes [`verify_plugin`](Self::verify_plugin) read and hashed (not the file
+    /// they came from), checks the descriptor and validates the manifest.
+    pub fn load_verified(&self, plugin: VerifiedPlugin) -> Result<LoadedPack, PluginError> {
+        let VerifiedPlugin { path, canonical, bytes, sha256 } = plugin;
+        let fail = |kind| PluginError { path: path.clone(), kind };
+        let library = open_library_bytes(&bytes).map_err(fail)?;
+        let json = read_manifest_json(library).map_err(fail)?;
         let manifest = parse_json_manifest(&json).map_err(fail)?;
         let pack = roster_core::validate(manifest).map_err(|e| fail(PluginErrorKind::Invalid(e)))?;
         Ok(LoadedPack { pack: Arc::new(pack), source: PackSource::Plugin { path: canonical, sha256 } })
@@ -300,14 +346,58 @@ fn list_dir(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, PluginError
     Ok(files)
 }
 
-/// Opens the library (for good), checks its descriptor and returns the manifest text.
-fn read_manifest_json(path: &Path) -> Result<String, PluginErrorKind> {
-    // SAFETY: opening a library runs its initialisers. The file is inside a directory the
-    // operator configured for plugins (checked by the caller) and, when pinned, is the
-    // exact file the operator approved; that trust is the premise of loading plugins.
+/// Opens a library from verified bytes, for good. `dlopen` takes a path, so the bytes go
+/// to a file nobody else can change: on Linux an anonymous memfd, sealed against writes,
+/// opened through `/proc/self/fd/N` (no directory to swap, works when /tmp is noexec); on
+/// other systems a copy in a fresh directory only this process's user can write.
+#[cfg(target_os = "linux")]
+fn open_library_bytes(bytes: &[u8]) -> Result<&'static Library, PluginErrorKind> {
+    use rustix::fs::{MemfdFlags, SealFlags};
+    let io = |e: std::io::Error| PluginErrorKind::Io(e.to_string());
+    let fd = rustix::fs::memfd_create("roster-plugin", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
+        .map_err(|e| io(e.into()))?;
+    let mut file = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut file, bytes).map_err(io)?;
+    rustix::fs::fcntl_add_seals(&file, SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL)
+        .map_err(|e| io(e.into()))?;
+    let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    let library = dlopen(Path::new(&path))?;
+    // The descriptor stays open for good, like the library: the dynamic loader knows the
+    // library by this path, and a later plugin given the same descriptor number would
+    // otherwise be answered with this library instead of being loaded.
+    std::mem::forget(file);
+    Ok(library)
+}
+
+/// See the Linux version: a private copy, removed once loaded where the system allows it.
+#[cfg(not(target_os = "linux"))]
+fn open_library_bytes(bytes: &[u8]) -> Result<&'static Library, PluginErrorKind> {
+    let io = |e: std::io::Error| PluginErrorKind::Io(e.to_string());
+    // `tempdir` creates the directory with mode 0700 on Unix, so no one else can swap or
+    // rewrite the copy between writing and loading it.
+    let dir = tempfile::Builder::new().prefix("roster-plugin-").tempdir().map_err(io)?;
+    let copy = dir.path().join(format!("plugin{}", std::env::consts::DLL_SUFFIX));
+    std::fs::write(&copy, bytes).map_err(io)?;
+    let library = dlopen(&copy)?;
+    // Unix keeps the mapping after unlinking; Windows refuses to delete a loaded library,
+    // and the copy then stays in the temporary directory.
+    let _ = dir.close();
+    Ok(library)
+}
+
+/// `dlopen`, never unloaded.
+fn dlopen(path: &Path) -> Result<&'static Library, PluginErrorKind> {
+    // SAFETY: opening a library runs its initialisers. The bytes come from a file inside a
+    // directory the operator configured for plugins and, when pinned, are exactly the bytes
+    // whose hash the operator approved (the file is read once); that trust is the premise
+    // of loading plugins.
     let library = unsafe { Library::new(path) }.map_err(|e| PluginErrorKind::NotALibrary(e.to_string()))?;
     // Never unload: Rust cdylibs may leave thread-locals and statics behind.
-    let library: &'static Library = Box::leak(Box::new(library));
+    Ok(Box::leak(Box::new(library)))
+}
+
+/// Checks a loaded library's descriptor and returns the manifest text.
+fn read_manifest_json(library: &'static Library) -> Result<String, PluginErrorKind> {
     // SAFETY: `EntryFn` is the documented signature of the ABI v1 entry symbol; a plugin
     // exporting this name promises it (the descriptor checks below catch the common lies).
     let entry = unsafe { library.get::<EntryFn>(abi::ENTRY_SYMBOL) }.map_err(|_| PluginErrorKind::MissingEntry)?;

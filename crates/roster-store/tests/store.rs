@@ -75,7 +75,8 @@ async fn databases() -> Vec<TestDb> {
 
 /// Plans `operation`, commits it with one audit event, then applies it.
 async fn run(store: &Store, engine: &mut Engine, actor: &Actor, operation: Operation) -> Result<u64, String> {
-    let changes = engine.plan(actor, &operation, NOW).map_err(|e| e.to_string())?;
+    let plan = engine.plan(actor, &operation, NOW).map_err(|e| e.to_string())?;
+    let changes = plan.changes();
     let ops: Vec<StoreOp> = changes.iter().cloned().map(StoreOp::Change).collect();
     let audit = AuditRecord {
         chain: AuditChain::account("acme"),
@@ -88,9 +89,7 @@ async fn run(store: &Store, engine: &mut Engine, actor: &Actor, operation: Opera
         trace_id: None,
     };
     let revision = store.commit(engine, &ops, &[audit], NOW).await.map_err(|e| e.to_string())?;
-    for change in changes {
-        engine.apply(change).map_err(|e| e.to_string())?;
-    }
+    engine.commit(plan).map_err(|e| e.to_string())?;
     engine.set_revision(revision);
     Ok(revision)
 }

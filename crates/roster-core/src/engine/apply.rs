@@ -1,13 +1,19 @@
-//! Incremental updates: each [`Change`] touches only the entries it names and bumps the
-//! revision. A change that does not fit the current state is refused whole.
+//! Incremental updates: the [`Change`] type, and committing validated [`Step`]s. Each step
+//! touches only the entries it names and bumps the revision; it was resolved to indexes
+//! by validation (`check`), so committing checks nothing and cannot fail.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Account, Engine, GrantRec, Group, Membership, Node, NodeId, Principal, PrincipalId, RoleRef, SubjectRef};
+use super::check::{AccountRef, GroupRef, NodeRef, Step, SubjectStep};
+use super::{
+    Account, AccountId, Engine, GrantRec, GrantSlot, Group, GroupId, Node, NodeId, Principal, PrincipalId, RoleRef,
+    SubjectRef,
+};
 use crate::ids::is_valid_id;
 use crate::manifest::RoleDef;
+use crate::pack::{CompiledRole, Pack, TypeIdx};
 
 /// Whether a membership counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -322,13 +328,65 @@ pub enum ChangeError {
         /// Grant id.
         id: String,
     },
-    /// A custom role that breaks the rules for custom roles.
-    #[error("custom role `{role}`: {reason}")]
-    InvalidCustomRole {
+    /// A custom role's id is taken by a pack role or another custom role of the account.
+    #[error("custom role `{0}`: a role with this id already exists in the account or its pack")]
+    CustomRoleExists(String),
+    /// A custom role without a title.
+    #[error("custom role `{0}`: the title must not be empty")]
+    EmptyRoleTitle(String),
+    /// A custom role that sets a flag only pack roles may set.
+    #[error(
+        "custom role `{0}`: custom roles cannot set default, single_holder, transferable, protected, \
+         grantee_requires or grantable_to_non_members"
+    )]
+    CustomRoleFlags(String),
+    /// A custom role naming types it may be granted on.
+    #[error("custom role `{0}`: custom roles are account roles; leave grantable_on empty")]
+    CustomRoleGrantableOn(String),
+    /// A custom role giving a permission the pack does not have.
+    #[error("custom role `{role}`: permission `{permission}` is not a permission of pack `{pack}`")]
+    UnknownRolePermission {
         /// Role id.
         role: String,
-        /// What is wrong.
-        reason: String,
+        /// The permission (pattern) asked for.
+        permission: String,
+        /// Pack id.
+        pack: String,
+    },
+    /// A custom role managing a role the pack does not have.
+    #[error("custom role `{role}`: manages unknown role `{managed}`")]
+    UnknownManagedRole {
+        /// Role id.
+        role: String,
+        /// The managed role asked for.
+        managed: String,
+    },
+    /// The account has as many custom roles as role references can name.
+    #[error("account `{account}` has 65,536 custom roles; delete one before defining `{role}`")]
+    TooManyCustomRoles {
+        /// Account id.
+        account: String,
+        /// Role id.
+        role: String,
+    },
+    /// No such member in a group.
+    #[error("`{principal}` is not a member of group `{group}` in account `{account}`")]
+    UnknownGroupMember {
+        /// Account id.
+        account: String,
+        /// Group id.
+        group: String,
+        /// Principal id.
+        principal: String,
+    },
+    /// A plan that removes a record one of its own earlier changes creates: plans never
+    /// need to, and refusing it keeps validation in sequence exact.
+    #[error("a plan cannot remove the {what} `{id}` that it creates itself")]
+    RemovesOwnCreation {
+        /// What kind of record.
+        what: &'static str,
+        /// Its id.
+        id: String,
     },
     /// A custom role still held.
     #[error("role `{0}` is still held by members or grants")]
@@ -344,146 +402,184 @@ pub(crate) fn check_id(what: &'static str, id: &str) -> Result<()> {
     if is_valid_id(id) { Ok(()) } else { Err(ChangeError::BadId { what, id: id.to_owned() }) }
 }
 
+/// What the steps of one plan created so far, in order: a step naming the `i`-th record
+/// its plan creates reads its index here (validation hands out only `i`s already made).
+#[derive(Default)]
+struct Made {
+    accounts: Vec<AccountId>,
+    nodes: Vec<NodeId>,
+    groups: Vec<GroupId>,
+}
+
+impl Made {
+    fn account(&self, account: AccountRef) -> AccountId {
+        match account {
+            AccountRef::Existing(a) => a,
+            AccountRef::New(i) => self.accounts[i],
+        }
+    }
+
+    fn group(&self, group: GroupRef) -> GroupId {
+        match group {
+            GroupRef::Existing(g) => g,
+            GroupRef::New(i) => self.groups[i],
+        }
+    }
+}
+
 impl Engine {
-    /// Applies one change and returns the new revision; on error nothing changed.
+    /// Applies one change and returns the new revision; on error nothing changed. For
+    /// replaying stored changes; management goes through [`Engine::plan`].
     pub fn apply(&mut self, change: Change) -> Result<u64> {
-        self.check_change(&change)?;
-        match change {
-            Change::CreateAccount { id, pack, parent } => self.create_account(id, &pack, parent.as_deref())?,
-            Change::PutMembership { account, principal, role, external, status, expires_at } => {
-                let a = self.account_id(&account)?;
-                check_id("principal", &principal)?;
-                let role = self.grantable_role(a, &role, self.accounts[a as usize].node)?;
+        let plan = self.validate(vec![change])?;
+        Ok(self.commit_steps(plan.into_steps()))
+    }
+
+    /// Commits validated steps in order; returns the new revision. Infallible: every
+    /// index in a step was resolved against the state the earlier steps leave.
+    pub(crate) fn commit_steps(&mut self, steps: Vec<Step>) -> u64 {
+        let mut made = Made::default();
+        for step in steps {
+            self.commit_step(step, &mut made);
+            self.revision += 1;
+        }
+        self.stamp.generation += 1;
+        self.revision
+    }
+
+    fn node_ref(&self, node: NodeRef, made: &Made) -> NodeId {
+        match node {
+            NodeRef::Existing(n) => n,
+            NodeRef::New(i) => made.nodes[i],
+            NodeRef::NewAccount(i) => self.accounts[made.accounts[i]].node,
+        }
+    }
+
+    fn commit_step(&mut self, step: Step, made: &mut Made) {
+        match step {
+            Step::CreateAccount { id, pack, parent, ty } => {
+                let parent = parent.map(|p| made.account(p));
+                made.accounts.push(self.create_account(id, pack, parent, ty));
+            }
+            Step::PutMembership { account, principal, membership } => {
+                let a = made.account(account);
                 let p = self.intern(&principal);
-                let membership = Membership::new(role, external, status, expires_at);
-                self.accounts[a as usize].members.insert(p);
-                let accounts = &mut self.principals[p as usize].accounts;
+                self.accounts[a].members.insert(p);
+                let accounts = &mut self.principals[p].accounts;
                 match accounts.iter_mut().find(|(x, _)| *x == a) {
                     Some((_, held)) => *held = membership,
                     None => accounts.push((a, membership)),
                 }
             }
-            Change::RemoveMembership { account, principal } => {
-                let a = self.account_id(&account)?;
-                let p = self.principal_lookup(principal.as_str()).copied();
-                let removed = p.is_some_and(|p| self.accounts[a as usize].members.remove(&p));
-                match (p, removed) {
-                    (Some(p), true) => self.principals[p as usize].accounts.retain(|(x, _)| *x != a),
-                    _ => return Err(ChangeError::UnknownMember { account, principal }),
-                }
+            Step::RemoveMembership { account, principal } => {
+                let a = made.account(account);
+                let p = self.intern(&principal);
+                self.accounts[a].members.remove(&p);
+                self.principals[p].accounts.retain(|(x, _)| *x != a);
             }
-            Change::AddResource { account, resource, parent, owner } => {
-                self.add_resource(&account, resource, parent.as_deref(), owner.as_deref())?
+            Step::AddResource { account, name, ty, parent, owner } => {
+                let a = made.account(account);
+                let parent = self.node_ref(parent, made);
+                let owner = owner.map(|o| self.intern(&o));
+                let node = self.push_node(Node {
+                    name: name.as_str().into(),
+                    parent,
+                    account: a,
+                    ty,
+                    owner,
+                    alive: true,
+                    is_account: false,
+                });
+                let nodes = &self.nodes;
+                self.accounts[a].resources.insert(node, |id| nodes[id].name.as_str());
+                made.nodes.push(node);
             }
-            Change::RemoveResource { account, resource } => {
-                let a = self.account_id(&account)?;
-                let node =
-                    self.resource_node(a, &resource).ok_or(ChangeError::UnknownResource { account, resource })?;
-                self.remove_subtree(node);
+            Step::RemoveResource { node } => self.remove_subtree(node),
+            Step::AddGrant { id, subject, node, role, expires_at } => {
+                let node = self.node_ref(node, made);
+                let subject = match subject {
+                    SubjectStep::Principal(p) => SubjectRef::Principal(self.intern(&p)),
+                    SubjectStep::Group(g) => SubjectRef::Group(made.group(g)),
+                };
+                self.add_grant(&id, subject, node, role, expires_at);
             }
-            Change::AddGrant { id, account, subject, resource, role, expires_at } => {
-                self.add_grant(id, &account, subject, resource.as_deref(), &role, expires_at)?
-            }
-            Change::RemoveGrant { account, id } => {
-                let a = self.account_id(&account)?;
-                let slot = self.grant_lookup(a, &id).copied().ok_or(ChangeError::UnknownGrant { account, id })?;
-                self.remove_grant(slot);
-            }
-            Change::AddGroup { account, group } => {
-                let a = self.account_id(&account)?;
-                check_id("group", &group)?;
-                if self.accounts[a as usize].groups.contains_key(group.as_str()) {
-                    return Err(ChangeError::GroupExists { account, group });
-                }
+            Step::RemoveGrant { slot } => self.remove_grant(slot),
+            Step::AddGroup { account, group } => {
+                let a = made.account(account);
                 let fresh = Group { name: group.clone(), members: Default::default(), grants: Vec::new(), alive: true };
                 let g = match self.free.groups.pop() {
                     Some(g) => {
-                        self.groups[g as usize] = fresh;
+                        self.groups[g] = fresh;
                         g
                     }
                     None => {
                         self.groups.push(fresh);
-                        (self.groups.len() - 1) as u32
+                        GroupId::at(self.groups.len() - 1)
                     }
                 };
-                self.accounts[a as usize].groups.insert(group.into(), g);
+                self.accounts[a].groups.insert(group.into(), g);
+                made.groups.push(g);
             }
-            Change::RemoveGroup { account, group } => {
-                let (a, g) = self.group_id(&account, &group)?;
-                for slot in std::mem::take(&mut self.groups[g as usize].grants) {
+            Step::RemoveGroup { account, group } => {
+                let a = made.account(account);
+                for slot in std::mem::take(&mut self.groups[group].grants) {
                     self.remove_grant(slot);
                 }
-                for p in std::mem::take(&mut self.groups[g as usize].members) {
+                for p in std::mem::take(&mut self.groups[group].members) {
+                    self.leave_group(p, group);
+                }
+                self.groups[group].alive = false;
+                self.free.groups.push(group);
+                let name = std::mem::take(&mut self.groups[group].name);
+                self.accounts[a].groups.remove(name.as_str());
+            }
+            Step::AddGroupMember { group, principal } => {
+                let g = made.group(group);
+                let p = self.intern(&principal);
+                if self.groups[g].members.insert(p) {
+                    self.principal_groups.entry(p).or_default().push(g);
+                    self.principals[p].in_groups = true;
+                }
+            }
+            Step::RemoveGroupMember { group, principal } => {
+                let g = made.group(group);
+                let p = self.intern(&principal);
+                if self.groups[g].members.remove(&p) {
                     self.leave_group(p, g);
                 }
-                self.groups[g as usize].alive = false;
-                self.free.groups.push(g);
-                self.accounts[a as usize].groups.remove(group.as_str());
             }
-            Change::AddGroupMember { account, group, principal } => {
-                let (_, g) = self.group_id(&account, &group)?;
-                check_id("principal", &principal)?;
-                let p = self.intern(&principal);
-                if self.groups[g as usize].members.insert(p) {
-                    self.principal_groups.entry(p).or_default().push(g);
-                    self.principals[p as usize].in_groups = true;
-                }
-            }
-            Change::RemoveGroupMember { account, group, principal } => {
-                let (_, g) = self.group_id(&account, &group)?;
-                let p = self.principal_lookup(principal.as_str()).copied();
-                match p {
-                    Some(p) if self.groups[g as usize].members.remove(&p) => self.leave_group(p, g),
-                    _ => {
-                        return Err(ChangeError::UnknownMember {
-                            account: format!("{account}/group:{group}"),
-                            principal,
-                        });
-                    }
-                }
-            }
-            Change::DefineRole { account, role } => {
-                let a = self.account_id(&account)?;
-                let compiled = self.compile_custom_role(a, &role)?;
-                let acc = &mut self.accounts[a as usize];
+            Step::DefineRole { account, id, role } => {
+                let acc = &mut self.accounts[made.account(account)];
                 let index = match acc.free_custom_slots.pop() {
                     Some(free) => {
-                        acc.custom_roles[usize::from(free)] = compiled;
+                        acc.custom_roles[usize::from(free)] = role;
                         free
                     }
                     None => {
-                        let index =
-                            u16::try_from(acc.custom_roles.len()).map_err(|_| ChangeError::InvalidCustomRole {
-                                role: role.id.clone(),
-                                reason: "too many custom roles".into(),
-                            })?;
-                        acc.custom_roles.push(compiled);
+                        // Validation refused a role past the last index, so this fits.
+                        let index = u16::try_from(acc.custom_roles.len()).unwrap_or(u16::MAX);
+                        acc.custom_roles.push(role);
                         index
                     }
                 };
-                acc.custom_index.insert(role.id.into(), index);
+                acc.custom_index.insert(id.into(), index);
             }
-            Change::RemoveRole { account, role } => {
-                // `check_change` made sure the role exists and nobody holds it, so its slot
-                // is free for the next custom role of the account.
-                let a = self.account_id(&account)?;
-                let acc = &mut self.accounts[a as usize];
-                if let Some(index) = acc.custom_index.remove(role.as_str()) {
-                    acc.free_custom_slots.push(index);
-                }
+            Step::RemoveRole { account, id, index } => {
+                // Validation made sure nobody holds it, so its slot is free for the next one.
+                let acc = &mut self.accounts[account];
+                acc.custom_index.remove(id.as_str());
+                acc.free_custom_slots.push(index);
             }
         }
-        self.revision += 1;
-        Ok(self.revision)
     }
 
-    pub(crate) fn account_id(&self, account: &str) -> Result<u32> {
+    pub(crate) fn account_id(&self, account: &str) -> Result<AccountId> {
         self.account_index.get(account).copied().ok_or_else(|| ChangeError::UnknownAccount(account.to_owned()))
     }
 
-    pub(crate) fn group_id(&self, account: &str, group: &str) -> Result<(u32, u32)> {
+    pub(crate) fn group_id(&self, account: &str, group: &str) -> Result<(AccountId, GroupId)> {
         let a = self.account_id(account)?;
-        let g = self.accounts[a as usize]
+        let g = self.accounts[a]
             .groups
             .get(group)
             .copied()
@@ -491,12 +587,12 @@ impl Engine {
         Ok((a, g))
     }
 
-    fn leave_group(&mut self, p: PrincipalId, g: super::GroupId) {
+    fn leave_group(&mut self, p: PrincipalId, g: GroupId) {
         if let Some(groups) = self.principal_groups.get_mut(&p) {
             groups.retain(|x| *x != g);
             if groups.is_empty() {
                 self.principal_groups.remove(&p);
-                self.principals[p as usize].in_groups = false;
+                self.principals[p].in_groups = false;
             }
         }
     }
@@ -505,20 +601,20 @@ impl Engine {
         if let Some(&p) = self.principal_lookup(principal) {
             return p;
         }
-        let p = self.principals.len() as PrincipalId;
+        let p = PrincipalId::at(self.principals.len());
         self.principals.push(Principal { id: principal.into(), ..Principal::default() });
         let principals = &self.principals;
-        self.principal_index.insert(p, |id| principals[id as usize].id.as_str());
+        self.principal_index.insert(p, |id| principals[id].id.as_str());
         p
     }
 
     /// Resolves a role id and checks it may be held on `node`.
-    pub(crate) fn grantable_role(&self, account: u32, role: &str, node: NodeId) -> Result<RoleRef> {
-        let account_id = &self.accounts[account as usize].id;
+    pub(crate) fn grantable_role(&self, account: AccountId, role: &str, node: NodeId) -> Result<RoleRef> {
+        let account_id = &self.accounts[account].id;
         let role_ref = self
             .role_ref(account, role)
             .ok_or_else(|| ChangeError::UnknownRole { account: account_id.clone(), role: role.to_owned() })?;
-        let ty = self.nodes[node as usize].ty;
+        let ty = self.nodes[node].ty;
         if !self.role(account, role_ref).grantable_on_type(ty) {
             let ty = self.account_pack_of(account).types()[usize::from(ty)].name.clone();
             return Err(ChangeError::RoleNotGrantable { role: role.to_owned(), ty });
@@ -530,12 +626,12 @@ impl Engine {
         let parent = node.parent;
         let id = match self.free.nodes.pop() {
             Some(id) => {
-                self.nodes[id as usize] = node;
+                self.nodes[id] = node;
                 id
             }
             None => {
                 self.nodes.push(node);
-                (self.nodes.len() - 1) as NodeId
+                NodeId::at(self.nodes.len() - 1)
             }
         };
         if parent != super::NO_NODE {
@@ -544,10 +640,9 @@ impl Engine {
         id
     }
 
-    fn create_account(&mut self, id: String, pack: &str, parent: Option<&str>) -> Result<()> {
-        let (pack_index, parent_account, ty) = self.resolve_new_account(&id, pack, parent)?;
-        let a = self.accounts.len() as u32;
-        let parent_node = parent_account.map(|pa| self.accounts[pa as usize].node);
+    fn create_account(&mut self, id: String, pack: usize, parent: Option<AccountId>, ty: TypeIdx) -> AccountId {
+        let a = AccountId::at(self.accounts.len());
+        let parent_node = parent.map(|pa| self.accounts[pa].node);
         let node = self.push_node(Node {
             name: id.as_str().into(),
             parent: parent_node.unwrap_or(super::NO_NODE),
@@ -557,13 +652,13 @@ impl Engine {
             alive: true,
             is_account: true,
         });
-        if let Some(pa) = parent_account {
-            self.accounts[pa as usize].children.push(a);
+        if let Some(pa) = parent {
+            self.accounts[pa].children.push(a);
         }
         self.accounts.push(Account {
             id: id.clone(),
-            pack: pack_index,
-            parent: parent_account,
+            pack,
+            parent,
             node,
             children: Vec::new(),
             resources: Default::default(),
@@ -576,51 +671,28 @@ impl Engine {
             grant_ids: Default::default(),
         });
         self.account_index.insert(id.into(), a);
-        Ok(())
-    }
-
-    fn add_resource(
-        &mut self,
-        account: &str,
-        resource: String,
-        parent: Option<&str>,
-        owner: Option<&str>,
-    ) -> Result<()> {
-        let (a, ty, parent_node) = self.resolve_new_resource(account, &resource, parent, owner)?;
-        let owner = owner.map(|o| self.intern(o));
-        let node = self.push_node(Node {
-            name: resource.as_str().into(),
-            parent: parent_node,
-            account: a,
-            ty,
-            owner,
-            alive: true,
-            is_account: false,
-        });
-        let nodes = &self.nodes;
-        self.accounts[a as usize].resources.insert(node, |id| nodes[id as usize].name.as_str());
-        Ok(())
+        a
     }
 
     fn remove_subtree(&mut self, root: NodeId) {
         let mut stack = vec![root];
         let mut removed = rustc_hash::FxHashSet::default();
-        let account = self.nodes[root as usize].account;
+        let account = self.nodes[root].account;
         while let Some(node) = stack.pop() {
-            let n = &mut self.nodes[node as usize];
+            let n = &mut self.nodes[node];
             n.alive = false;
             let name = n.name.clone();
             stack.extend(self.children.remove(&node).unwrap_or_default());
             let nodes = &self.nodes;
-            self.accounts[account as usize].resources.remove(name.as_str(), |id| nodes[id as usize].name.as_str());
+            self.accounts[account].resources.remove(name.as_str(), |id| nodes[id].name.as_str());
             removed.insert(node);
         }
         self.free.nodes.extend(removed.iter().copied());
-        let doomed: Vec<super::GrantSlot> = self.accounts[account as usize]
+        let doomed: Vec<GrantSlot> = self.accounts[account]
             .grants
             .iter()
             .copied()
-            .filter(|&slot| removed.contains(&self.grants[slot as usize].node))
+            .filter(|&slot| removed.contains(&self.grants[slot].node))
             .collect();
         for slot in doomed {
             self.remove_grant(slot);
@@ -635,108 +707,97 @@ impl Engine {
         }
     }
 
-    fn add_grant(
-        &mut self,
-        id: String,
-        account: &str,
-        subject: Subject,
-        resource: Option<&str>,
-        role: &str,
-        expires_at: Option<i64>,
-    ) -> Result<()> {
-        let (_, node, role) = self.resolve_new_grant(&id, account, &subject, resource, role)?;
-        let subject = match subject {
-            Subject::Principal(p) => {
-                check_id("principal", &p)?;
-                SubjectRef::Principal(self.intern(&p))
-            }
-            Subject::Group(g) => SubjectRef::Group(self.group_id(account, &g)?.1),
-        };
-        let record = GrantRec::new(&id, subject, node, role, expires_at);
+    fn add_grant(&mut self, id: &str, subject: SubjectRef, node: NodeId, role: RoleRef, expires_at: Option<i64>) {
+        let record = GrantRec::new(id, subject, node, role, expires_at);
         let slot = match self.free.grants.pop() {
             Some(slot) => {
-                self.grants[slot as usize] = record;
+                self.grants[slot] = record;
                 slot
             }
             None => {
                 self.grants.push(record);
-                (self.grants.len() - 1) as u32
+                GrantSlot::at(self.grants.len() - 1)
             }
         };
-        let account = self.nodes[node as usize].account;
+        let account = self.nodes[node].account;
         let grants = &self.grants;
-        self.accounts[account as usize].grant_ids.insert(slot, |s| grants[s as usize].id.as_str());
-        self.accounts[account as usize].grants.push(slot);
+        self.accounts[account].grant_ids.insert(slot, |s| grants[s].id.as_str());
+        self.accounts[account].grants.push(slot);
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.push((slot, node)),
-            SubjectRef::Group(g) => self.groups[g as usize].grants.push(slot),
+            SubjectRef::Principal(p) => self.principals[p].grants.push((slot, node)),
+            SubjectRef::Group(g) => self.groups[g].grants.push(slot),
         }
-        Ok(())
     }
 
-    fn remove_grant(&mut self, slot: u32) {
-        if !self.grants[slot as usize].alive {
+    fn remove_grant(&mut self, slot: GrantSlot) {
+        if !self.grants[slot].alive {
             return;
         }
         // Out of the index first: it finds the slot by the name the grant still holds.
         let grants = &self.grants;
-        let account = self.nodes[grants[slot as usize].node as usize].account;
-        self.accounts[account as usize]
-            .grant_ids
-            .remove(grants[slot as usize].id.as_str(), |s| grants[s as usize].id.as_str());
-        let grant = &mut self.grants[slot as usize];
+        let account = self.nodes[grants[slot].node].account;
+        self.accounts[account].grant_ids.remove(grants[slot].id.as_str(), |s| grants[s].id.as_str());
+        let grant = &mut self.grants[slot];
         grant.alive = false;
         let (node, subject) = (grant.node, grant.subject);
         grant.id = super::Key::default();
-        let account = self.nodes[node as usize].account;
-        self.accounts[account as usize].grants.retain(|&s| s != slot);
+        let account = self.nodes[node].account;
+        self.accounts[account].grants.retain(|&s| s != slot);
         match subject {
-            SubjectRef::Principal(p) => self.principals[p as usize].grants.retain(|(s, _)| *s != slot),
-            SubjectRef::Group(g) => self.groups[g as usize].grants.retain(|&s| s != slot),
+            SubjectRef::Principal(p) => self.principals[p].grants.retain(|(s, _)| *s != slot),
+            SubjectRef::Group(g) => self.groups[g].grants.retain(|&s| s != slot),
         }
         self.free.grants.push(slot);
     }
 
-    pub(crate) fn compile_custom_role(&self, account: u32, role: &RoleDef) -> Result<crate::pack::CompiledRole> {
-        let fail = |reason: String| ChangeError::InvalidCustomRole { role: role.id.clone(), reason };
+    /// Compiles a custom role of an existing account, refusing an id already taken there.
+    pub(crate) fn compile_custom_role(&self, account: AccountId, role: &RoleDef) -> Result<CompiledRole> {
         check_id("role", &role.id)?;
         if self.role_ref(account, &role.id).is_some() {
-            return Err(fail("a role with this id already exists in the account or its pack".into()));
+            return Err(ChangeError::CustomRoleExists(role.id.clone()));
         }
-        if role.title.trim().is_empty() {
-            return Err(fail("the title must not be empty".into()));
-        }
-        if role.default
-            || role.single_holder
-            || role.transferable
-            || role.protected
-            || role.grantee_requires.is_some()
-            || role.grantable_to_non_members
-        {
-            return Err(fail(
-                "custom roles cannot set default, single_holder, transferable, protected, grantee_requires or \
-                 grantable_to_non_members"
-                    .into(),
-            ));
-        }
-        if !role.grantable_on.is_empty() {
-            return Err(fail("custom roles are account roles; leave grantable_on empty".into()));
-        }
-        let pack = self.account_pack_of(account);
-        for rule in &role.permissions {
-            if !pack.permission_ids().iter().any(|p| rule.matches(p)) {
-                return Err(fail(format!("permission `{}` is not a permission of pack `{}`", rule.pattern, pack.id())));
-            }
-        }
-        for managed in &role.manages {
-            if pack.role(managed).is_none() {
-                return Err(fail(format!("manages unknown role `{managed}`")));
-            }
-        }
-        let mut compiled = pack.compile_role(role, true);
-        compiled.grantable_on = 1u64 << self.nodes[self.accounts[account as usize].node as usize].ty;
-        Ok(compiled)
+        let ty = self.nodes[self.accounts[account].node].ty;
+        compile_custom_role_for(self.account_pack_of(account), ty, role)
     }
+}
+
+/// Compiles a custom role for an account of `pack` whose own type is `account_ty`: the
+/// checks that depend on the role alone (not on which ids the account has taken).
+pub(crate) fn compile_custom_role_for(pack: &Pack, account_ty: TypeIdx, role: &RoleDef) -> Result<CompiledRole> {
+    let id = || role.id.clone();
+    check_id("role", &role.id)?;
+    if role.title.trim().is_empty() {
+        return Err(ChangeError::EmptyRoleTitle(id()));
+    }
+    if role.default
+        || role.single_holder
+        || role.transferable
+        || role.protected
+        || role.grantee_requires.is_some()
+        || role.grantable_to_non_members
+    {
+        return Err(ChangeError::CustomRoleFlags(id()));
+    }
+    if !role.grantable_on.is_empty() {
+        return Err(ChangeError::CustomRoleGrantableOn(id()));
+    }
+    for rule in &role.permissions {
+        if !pack.permission_ids().iter().any(|p| rule.matches(p)) {
+            return Err(ChangeError::UnknownRolePermission {
+                role: id(),
+                permission: rule.pattern.clone(),
+                pack: pack.id().to_owned(),
+            });
+        }
+    }
+    for managed in &role.manages {
+        if pack.role(managed).is_none() {
+            return Err(ChangeError::UnknownManagedRole { role: id(), managed: managed.clone() });
+        }
+    }
+    let mut compiled = pack.compile_role(role, true);
+    compiled.grantable_on = 1u64 << account_ty;
+    Ok(compiled)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod apply;
 mod check;
+mod keyed_hash;
 mod name_index;
 mod query;
 mod views;
@@ -11,28 +12,83 @@ mod views;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+
+use self::keyed_hash::IdMap;
 use smallvec::SmallVec;
 
 use crate::pack::{CompiledRole, Pack, TypeIdx};
 
-pub(crate) use apply::check_id;
 pub use apply::{Change, ChangeError, MembershipStatus, Subject};
+pub use check::{Plan, StalePlan};
 pub use query::{EffectivePermissions, QueryError};
 pub use views::{GrantView, GroupView, ResourceView, RoleView};
 
 /// An id as the engine's maps key it: stored inline up to 24 bytes.
 pub(crate) type Key = compact_str::CompactString;
 
-/// Index of an account in the engine.
-pub(crate) type AccountId = u32;
-/// Index of a resource node (accounts have one too).
-pub(crate) type NodeId = u32;
-/// Index of an interned principal.
-pub(crate) type PrincipalId = u32;
-/// Index of a group.
-pub(crate) type GroupId = u32;
-/// Index of a grant slot.
-pub(crate) type GrantSlot = u32;
+/// Declares a table index: a distinct `u32` newtype that indexes only its own table
+/// (`Index<AccountId> for Vec<Account>` and so on), so the compiler refuses an index of one
+/// table used on another.
+macro_rules! table_index {
+    ($(#[$doc:meta])* $name:ident => $record:ty) => {
+        $(#[$doc])*
+        #[repr(transparent)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub(crate) struct $name(u32);
+
+        impl $name {
+            /// The position in its table.
+            #[inline]
+            pub(crate) fn index(self) -> usize {
+                self.0 as usize
+            }
+
+            /// The index of the next record pushed onto a table of `len` records. Tables
+            /// stay far below `u32::MAX` entries (ids are capped by memory long before).
+            #[inline]
+            pub(crate) fn at(len: usize) -> Self {
+                $name(len as u32)
+            }
+        }
+
+        impl std::ops::Index<$name> for Vec<$record> {
+            type Output = $record;
+
+            #[inline]
+            fn index(&self, index: $name) -> &$record {
+                &self[index.index()]
+            }
+        }
+
+        impl std::ops::IndexMut<$name> for Vec<$record> {
+            #[inline]
+            fn index_mut(&mut self, index: $name) -> &mut $record {
+                &mut self[index.index()]
+            }
+        }
+    };
+}
+
+table_index!(
+    /// Index of an account in the engine.
+    AccountId => Account
+);
+table_index!(
+    /// Index of a resource node (accounts have one too).
+    NodeId => Node
+);
+table_index!(
+    /// Index of an interned principal.
+    PrincipalId => Principal
+);
+table_index!(
+    /// Index of a group.
+    GroupId => Group
+);
+table_index!(
+    /// Index of a grant slot.
+    GrantSlot => GrantRec
+);
 
 /// Most nodes on any chain from a resource or account up to its top account (resources and
 /// accounts together): deeper resources and child accounts are refused, so the ancestor
@@ -121,20 +177,20 @@ pub(crate) struct Account {
     pub(crate) node: NodeId,
     pub(crate) children: Vec<AccountId>,
     /// The account's resource nodes by name.
-    pub(crate) resources: name_index::NameIndex,
+    pub(crate) resources: name_index::NameIndex<NodeId>,
     /// Principals with a membership (any status); the membership itself sits on the
     /// principal ([`Principal::accounts`]).
     pub(crate) members: FxHashSet<PrincipalId>,
-    pub(crate) groups: FxHashMap<Key, GroupId>,
+    pub(crate) groups: IdMap<Key, GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
-    pub(crate) custom_index: FxHashMap<Key, u16>,
+    pub(crate) custom_index: IdMap<Key, u16>,
     /// Slots of deleted custom roles, reused by the next definition (nobody holds them).
     pub(crate) free_custom_slots: Vec<u16>,
     /// Live grants on the account's node and resources.
     pub(crate) grants: Vec<GrantSlot>,
     /// The account's live grants by id: grant ids are scoped per account, so an id taken
     /// in one tenant says nothing about another.
-    pub(crate) grant_ids: name_index::NameIndex,
+    pub(crate) grant_ids: name_index::NameIndex<GrantSlot>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -151,7 +207,7 @@ pub(crate) struct Principal {
 }
 
 /// "No node" in [`Node::parent`].
-pub(crate) const NO_NODE: u32 = u32::MAX;
+pub(crate) const NO_NODE: NodeId = NodeId(u32::MAX);
 
 #[derive(Clone, Debug)]
 pub(crate) struct Group {
@@ -205,22 +261,25 @@ pub(crate) struct FreeSlots {
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
     pub(crate) packs: Vec<Arc<Pack>>,
-    pub(crate) pack_index: FxHashMap<String, usize>,
+    pub(crate) pack_index: IdMap<String, usize>,
     pub(crate) accounts: Vec<Account>,
-    pub(crate) account_index: FxHashMap<Key, AccountId>,
+    pub(crate) account_index: IdMap<Key, AccountId>,
     pub(crate) nodes: Vec<Node>,
     /// The groups of the principals that are in any.
     pub(crate) principal_groups: FxHashMap<PrincipalId, SmallVec<[GroupId; 2]>>,
     /// Children of the nodes that have any.
     pub(crate) children: FxHashMap<NodeId, Vec<NodeId>>,
     pub(crate) principals: Vec<Principal>,
-    pub(crate) principal_index: name_index::NameIndex,
+    pub(crate) principal_index: name_index::NameIndex<PrincipalId>,
     pub(crate) groups: Vec<Group>,
     pub(crate) grants: Vec<GrantRec>,
     /// Slots of removed nodes, grants and groups, reused by the next ones: nothing live
     /// refers to them any more, so create/delete churn keeps the tables flat.
     pub(crate) free: FreeSlots,
     pub(crate) revision: u64,
+    /// Which engine in which state, so a plan commits only onto the state it was
+    /// validated against.
+    pub(crate) stamp: check::Stamp,
 }
 
 /// A read-only view of one membership, for callers outside the engine.
@@ -279,7 +338,7 @@ impl Engine {
 
     /// The pack an account uses.
     pub fn account_pack(&self, account: &str) -> Option<&Arc<Pack>> {
-        self.account_index.get(account).map(|&a| &self.packs[self.accounts[a as usize].pack])
+        self.account_index.get(account).map(|&a| &self.packs[self.accounts[a].pack])
     }
 
     /// Whether the account exists.
@@ -290,7 +349,7 @@ impl Engine {
     /// The parent account's id, for a child account.
     pub fn parent_account(&self, account: &str) -> Option<&str> {
         let &a = self.account_index.get(account)?;
-        self.accounts[a as usize].parent.map(|p| self.accounts[p as usize].id.as_str())
+        self.accounts[a].parent.map(|p| self.accounts[p].id.as_str())
     }
 
     /// Whether `resource` (`"type:id"`, or `"account"`) exists in the account.
@@ -302,9 +361,7 @@ impl Engine {
     pub fn child_accounts(&self, account: &str) -> Vec<String> {
         self.account_index
             .get(account)
-            .map(|&a| {
-                self.accounts[a as usize].children.iter().map(|&c| self.accounts[c as usize].id.clone()).collect()
-            })
+            .map(|&a| self.accounts[a].children.iter().map(|&c| self.accounts[c].id.clone()).collect())
             .unwrap_or_default()
     }
 
@@ -330,13 +387,13 @@ impl Engine {
 
     /// Every member of an account with their membership.
     pub(crate) fn account_members(&self, account: AccountId) -> impl Iterator<Item = (PrincipalId, &Membership)> + '_ {
-        self.accounts[account as usize].members.iter().filter_map(move |&p| Some((p, self.membership_of(p, account)?)))
+        self.accounts[account].members.iter().filter_map(move |&p| Some((p, self.membership_of(p, account)?)))
     }
 
     /// The principal's membership in an account, from the principal's side.
     #[inline]
     pub(crate) fn membership_of(&self, principal: PrincipalId, account: AccountId) -> Option<&Membership> {
-        self.principals[principal as usize].accounts.iter().find(|(a, _)| *a == account).map(|(_, m)| m)
+        self.principals[principal].accounts.iter().find(|(a, _)| *a == account).map(|(_, m)| m)
     }
 
     pub(crate) fn membership_view(
@@ -346,7 +403,7 @@ impl Engine {
         membership: &Membership,
     ) -> MembershipView {
         MembershipView {
-            principal: self.principals[principal as usize].id.to_string(),
+            principal: self.principals[principal].id.to_string(),
             role: self.role(account, membership.role).id.clone(),
             external: membership.external,
             status: membership.status,
@@ -364,18 +421,18 @@ impl Engine {
 
     pub(crate) fn role(&self, account: AccountId, role: RoleRef) -> &CompiledRole {
         match role {
-            RoleRef::Pack(i) => &self.packs[self.accounts[account as usize].pack].roles()[usize::from(i)],
-            RoleRef::Custom(i) => &self.accounts[account as usize].custom_roles[usize::from(i)],
+            RoleRef::Pack(i) => &self.packs[self.accounts[account].pack].roles()[usize::from(i)],
+            RoleRef::Custom(i) => &self.accounts[account].custom_roles[usize::from(i)],
         }
     }
 
     pub(crate) fn account_pack_of(&self, account: AccountId) -> &Pack {
-        &self.packs[self.accounts[account as usize].pack]
+        &self.packs[self.accounts[account].pack]
     }
 
     /// Resolves a role id in an account: pack roles first, then the account's custom roles.
     pub(crate) fn role_ref(&self, account: AccountId, id: &str) -> Option<RoleRef> {
-        let acc = &self.accounts[account as usize];
+        let acc = &self.accounts[account];
         self.packs[acc.pack]
             .role(id)
             .map(RoleRef::Pack)
@@ -384,7 +441,7 @@ impl Engine {
 
     /// Resolves `None`/`"account"` to the account's node, else a resource of the account.
     pub(crate) fn node_of(&self, account: AccountId, resource: Option<&str>) -> Option<NodeId> {
-        let acc = &self.accounts[account as usize];
+        let acc = &self.accounts[account];
         match resource {
             None | Some(crate::ids::ACCOUNT_RESOURCE) => Some(acc.node),
             Some(name) => self.resource_node(account, name),
@@ -394,7 +451,7 @@ impl Engine {
     /// A principal by id.
     #[inline]
     pub(crate) fn principal_lookup(&self, id: &str) -> Option<&PrincipalId> {
-        self.principal_index.get(id, |p| self.principals[p as usize].id.as_str())
+        self.principal_index.get(id, |p| self.principals[p].id.as_str())
     }
 
     /// Whether the state has ever named the principal (as member, grantee, group member or
@@ -405,13 +462,13 @@ impl Engine {
 
     /// A grant's slot by account and id (live grants only: removed ones leave the index).
     pub(crate) fn grant_lookup(&self, account: AccountId, id: &str) -> Option<&GrantSlot> {
-        self.accounts[account as usize].grant_ids.get(id, |slot| self.grants[slot as usize].id.as_str())
+        self.accounts[account].grant_ids.get(id, |slot| self.grants[slot].id.as_str())
     }
 
     /// A resource of the account by name.
     #[inline]
     pub(crate) fn resource_node(&self, account: AccountId, name: &str) -> Option<NodeId> {
-        self.accounts[account as usize].resources.get(name, |id| self.nodes[id as usize].name.as_str()).copied()
+        self.accounts[account].resources.get(name, |id| self.nodes[id].name.as_str()).copied()
     }
 
     /// Fills `chain` with `node` and its ancestors (through parent accounts); returns the length.
@@ -422,21 +479,21 @@ impl Engine {
         while current != NO_NODE && len < MAX_DEPTH {
             chain[len] = current;
             len += 1;
-            current = self.nodes[current as usize].parent;
+            current = self.nodes[current].parent;
         }
         len
     }
 
     /// Live grants on exactly `node`.
     pub(crate) fn grants_on(&self, node: NodeId) -> impl Iterator<Item = GrantSlot> + '_ {
-        let account = &self.accounts[self.nodes[node as usize].account as usize];
-        account.grants.iter().copied().filter(move |&slot| self.grants[slot as usize].node == node)
+        let account = &self.accounts[self.nodes[node].account];
+        account.grants.iter().copied().filter(move |&slot| self.grants[slot].node == node)
     }
 
     /// The groups a principal is in.
     #[inline]
     pub(crate) fn groups_of(&self, p: PrincipalId) -> &[GroupId] {
-        if !self.principals[p as usize].in_groups {
+        if !self.principals[p].in_groups {
             return &[];
         }
         self.principal_groups.get(&p).map_or(&[], |groups| groups.as_slice())
@@ -444,18 +501,18 @@ impl Engine {
 
     /// A node's parent, if it has one.
     pub(crate) fn parent_of(&self, node: NodeId) -> Option<NodeId> {
-        Some(self.nodes[node as usize].parent).filter(|&p| p != NO_NODE)
+        Some(self.nodes[node].parent).filter(|&p| p != NO_NODE)
     }
 
     /// The display name of a node: `"account"` for accounts, else `"type:id"`.
     pub(crate) fn node_name(&self, node: NodeId) -> &str {
-        let n = &self.nodes[node as usize];
+        let n = &self.nodes[node];
         if n.is_account { crate::ids::ACCOUNT_RESOURCE } else { &n.name }
     }
 
     /// The node's name qualified by its account, for explanations that cross accounts.
     pub(crate) fn qualified_node_name(&self, node: NodeId) -> String {
-        let n = &self.nodes[node as usize];
-        format!("{}/{}", self.accounts[n.account as usize].id, self.node_name(node))
+        let n = &self.nodes[node];
+        format!("{}/{}", self.accounts[n.account].id, self.node_name(node))
     }
 }

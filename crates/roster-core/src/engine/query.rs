@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use rustc_hash::FxHashSet;
 use serde::Serialize;
 
-use super::{Engine, MAX_DEPTH, NodeId, PrincipalId, RoleRef, SubjectRef};
+use super::{AccountId, Engine, GrantSlot, MAX_DEPTH, NO_NODE, NodeId, PrincipalId, RoleRef, SubjectRef};
 use crate::decision::{Basis, Decision, Explanation, RoleUse, Source, Via};
 use crate::manifest::Condition;
 use crate::pack::{Holding, PermIdx};
@@ -59,7 +59,7 @@ type Chain = ([NodeId; MAX_DEPTH], usize);
 /// member of it or of an account above it: what decides whether a grant there counts.
 /// On the stack, so the decision path stays allocation-free.
 struct MemberStanding {
-    accounts: [u32; MAX_DEPTH],
+    accounts: [AccountId; MAX_DEPTH],
     /// A live membership (external or not) at this account or above.
     covered: [bool; MAX_DEPTH],
     /// Any membership at all (removed or lapsed included) at this account or above.
@@ -70,13 +70,13 @@ struct MemberStanding {
 impl MemberStanding {
     fn on(engine: &Engine, p: PrincipalId, chain: &[NodeId], now: i64) -> MemberStanding {
         let mut standing = MemberStanding {
-            accounts: [0; MAX_DEPTH],
+            accounts: [AccountId::at(0); MAX_DEPTH],
             covered: [false; MAX_DEPTH],
             recorded: [false; MAX_DEPTH],
             len: 0,
         };
         for &node in chain {
-            let n = &engine.nodes[node as usize];
+            let n = &engine.nodes[node];
             if n.is_account && standing.len < MAX_DEPTH {
                 standing.accounts[standing.len] = n.account;
                 standing.len += 1;
@@ -93,14 +93,14 @@ impl MemberStanding {
         standing
     }
 
-    fn accounts(&self) -> &[u32] {
+    fn accounts(&self) -> &[AccountId] {
         &self.accounts[..self.len]
     }
 
     /// Whether a grant in `account` (an account on the chain) counts: its holder is a live
     /// member there or above, or holds no membership there at all and the role may go to
     /// non-members. A removed or lapsed membership suspends every grant below it.
-    fn grant_counts(&self, account: u32, open_to_non_members: impl FnOnce() -> bool) -> bool {
+    fn grant_counts(&self, account: AccountId, open_to_non_members: impl FnOnce() -> bool) -> bool {
         match self.accounts().iter().position(|&a| a == account) {
             Some(k) => self.covered[k] || (!self.recorded[k] && open_to_non_members()),
             None => false,
@@ -114,7 +114,7 @@ impl Engine {
         account: &str,
         permission: Option<&str>,
         resource: Option<&str>,
-    ) -> Result<(u32, NodeId, PermIdx), QueryError> {
+    ) -> Result<(AccountId, NodeId, PermIdx), QueryError> {
         let &a = self.account_index.get(account).ok_or_else(|| QueryError::UnknownAccount(account.to_owned()))?;
         let pack = self.account_pack_of(a);
         let perm = match permission {
@@ -132,7 +132,7 @@ impl Engine {
     }
 
     fn chain_of(&self, node: NodeId) -> Chain {
-        let mut chain = [0; MAX_DEPTH];
+        let mut chain = [NO_NODE; MAX_DEPTH];
         let len = self.chain(node, &mut chain);
         (chain, len)
     }
@@ -163,9 +163,9 @@ impl Engine {
         p: PrincipalId,
         chain: &[NodeId],
         now: i64,
-        mut visit: impl FnMut(Source, u32, RoleRef) -> ControlFlow<B>,
+        mut visit: impl FnMut(Source, AccountId, RoleRef) -> ControlFlow<B>,
     ) -> Option<B> {
-        let principal = &self.principals[p as usize];
+        let principal = &self.principals[p];
         let standing = MemberStanding::on(self, p, chain, now);
         for &account in standing.accounts() {
             if let Some(m) = self.membership_of(p, account)
@@ -180,11 +180,11 @@ impl Engine {
         let group_grants = self
             .groups_of(p)
             .iter()
-            .flat_map(|&g| self.groups[g as usize].grants.iter().copied())
-            .filter(|&slot| chain.contains(&self.grants[slot as usize].node));
+            .flat_map(|&g| self.groups[g].grants.iter().copied())
+            .filter(|&slot| chain.contains(&self.grants[slot].node));
         for slot in direct.chain(group_grants) {
-            let grant = &self.grants[slot as usize];
-            let account = self.nodes[grant.node as usize].account;
+            let grant = &self.grants[slot];
+            let account = self.nodes[grant.node].account;
             if grant.is_live(now)
                 && standing.grant_counts(account, || self.role(account, grant.role).grantable_to_non_members)
                 && let ControlFlow::Break(b) = visit(Source::Grant(slot), account, grant.role)
@@ -196,15 +196,15 @@ impl Engine {
     }
 
     /// The principal's grants: direct ones, then those of their groups.
-    pub(crate) fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = u32> + '_ {
-        let principal = &self.principals[p as usize];
-        let group_grants = self.groups_of(p).iter().flat_map(|&g| self.groups[g as usize].grants.iter().copied());
+    pub(crate) fn grant_slots_of(&self, p: PrincipalId) -> impl Iterator<Item = GrantSlot> + '_ {
+        let principal = &self.principals[p];
+        let group_grants = self.groups_of(p).iter().flat_map(|&g| self.groups[g].grants.iter().copied());
         principal.grants.iter().map(|&(slot, _)| slot).chain(group_grants)
     }
 
     /// Whether `p` owns a node of the chain with an ownership that still counts.
     pub(crate) fn owns(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
-        chain.iter().any(|&n| self.nodes[n as usize].owner == Some(p) && self.ownership_counts(p, n, now))
+        chain.iter().any(|&n| self.nodes[n].owner == Some(p) && self.ownership_counts(p, n, now))
     }
 
     /// Owning a resource counts only while its owner still holds the pack's
@@ -212,7 +212,7 @@ impl Engine {
     /// there), or, in a pack without that permission, while they are a live member of the
     /// resource's account or an account above it. Ownership outlives nothing it came from.
     fn ownership_counts(&self, p: PrincipalId, node: NodeId, now: i64) -> bool {
-        let n = &self.nodes[node as usize];
+        let n = &self.nodes[node];
         let create = self.account_pack_of(n.account).types()[usize::from(n.ty)].create;
         match (self.parent_of(node), create) {
             (Some(parent), Some(create)) => self.decide(p, parent, create, now).allowed,
@@ -222,22 +222,22 @@ impl Engine {
 
     /// Whether one of `p`'s live grants counts under the membership rule of
     /// [`Engine::visit_roles`].
-    pub(crate) fn visit_grant_counts(&self, p: PrincipalId, slot: u32, now: i64) -> bool {
-        let grant = &self.grants[slot as usize];
+    pub(crate) fn visit_grant_counts(&self, p: PrincipalId, slot: GrantSlot, now: i64) -> bool {
+        let grant = &self.grants[slot];
         let (chain, len) = self.chain_of(grant.node);
-        let account = self.nodes[grant.node as usize].account;
+        let account = self.nodes[grant.node].account;
         MemberStanding::on(self, p, &chain[..len], now)
             .grant_counts(account, || self.role(account, grant.role).grantable_to_non_members)
     }
 
     /// Whether `p` holds a live membership (external or not) in `account` or an ancestor.
-    pub(crate) fn live_member_at_or_above(&self, p: PrincipalId, account: u32, now: i64) -> bool {
+    pub(crate) fn live_member_at_or_above(&self, p: PrincipalId, account: AccountId, now: i64) -> bool {
         let mut current = Some(account);
         while let Some(a) = current {
             if self.membership_of(p, a).is_some_and(|m| m.is_live(now)) {
                 return true;
             }
-            current = self.accounts[a as usize].parent;
+            current = self.accounts[a].parent;
         }
         false
     }
@@ -246,9 +246,7 @@ impl Engine {
     /// never one on an account: an account-level grant is a role, not an assignment.
     pub(crate) fn assigned(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
         self.visit_roles(p, chain, now, |source, _, _| match source {
-            Source::Grant(slot) if !self.nodes[self.grants[slot as usize].node as usize].is_account => {
-                ControlFlow::Break(())
-            }
+            Source::Grant(slot) if !self.nodes[self.grants[slot].node].is_account => ControlFlow::Break(()),
             _ => ControlFlow::Continue(()),
         })
         .is_some()
@@ -304,7 +302,7 @@ impl Engine {
     /// account and its parent accounts, visited in the same order as the full walk
     /// visits them. `None` when that does not settle it (grants, or a condition to check).
     fn decide_by_membership_alone(&self, p: PrincipalId, node: NodeId, perm: PermIdx, now: i64) -> Option<Decision> {
-        let principal = &self.principals[p as usize];
+        let principal = &self.principals[p];
         if !principal.grants.is_empty() || principal.in_groups {
             return None;
         }
@@ -312,7 +310,7 @@ impl Engine {
             return Some(Decision::DENIED);
         }
         let index = usize::from(perm);
-        let mut account = Some(self.nodes[node as usize].account);
+        let mut account = Some(self.nodes[node].account);
         while let Some(a) = account {
             if let Some(m) = self.membership_of(p, a)
                 && m.is_live(now)
@@ -327,16 +325,21 @@ impl Engine {
                     return None;
                 }
             }
-            account = self.accounts[a as usize].parent;
+            account = self.accounts[a].parent;
         }
         Some(Decision::DENIED)
     }
 
     /// Every permission `p` holds on the chain, conditions evaluated.
-    pub(crate) fn permissions_on(&self, p: PrincipalId, node: NodeId, now: i64) -> (PermSet, Vec<(u32, RoleRef)>) {
+    pub(crate) fn permissions_on(
+        &self,
+        p: PrincipalId,
+        node: NodeId,
+        now: i64,
+    ) -> (PermSet, Vec<(AccountId, RoleRef)>) {
         let (chain, len) = self.chain_of(node);
         let chain = &chain[..len];
-        let pack = self.account_pack_of(self.nodes[node as usize].account);
+        let pack = self.account_pack_of(self.nodes[node].account);
         let mut held = PermSet::empty(pack.permission_ids().len());
         let mut roles = Vec::new();
         let owns = self.owns(p, chain, now);
@@ -392,22 +395,22 @@ impl Engine {
             .resource_type(ty)
             .ok_or_else(|| QueryError::UnknownResourceType { pack: pack.id().to_owned(), ty: ty.to_owned() })?;
         let Some(&p) = self.principal_lookup(principal) else { return Ok(Vec::new()) };
-        let acc = &self.accounts[a as usize];
+        let acc = &self.accounts[a];
         let candidates: Vec<(NodeId, &str)> = if pack.types()[usize::from(t)].account {
             let mut nodes = Vec::new();
             let mut stack = acc.children.clone();
             while let Some(c) = stack.pop() {
-                let child = &self.accounts[c as usize];
+                let child = &self.accounts[c];
                 stack.extend(child.children.iter().copied());
                 nodes.push((child.node, child.id.as_str()));
             }
             nodes
         } else {
-            acc.resources.ids().map(|n| (n, self.nodes[n as usize].name.as_str())).collect()
+            acc.resources.ids().map(|n| (n, self.nodes[n].name.as_str())).collect()
         };
         let mut found: Vec<String> = candidates
             .into_iter()
-            .filter(|&(n, _)| self.nodes[n as usize].ty == t && self.decide(p, n, perm, now).allowed)
+            .filter(|&(n, _)| self.nodes[n].ty == t && self.decide(p, n, perm, now).allowed)
             .map(|(_, name)| name.to_owned())
             .collect();
         found.sort();
@@ -426,23 +429,23 @@ impl Engine {
         let (chain, len) = self.chain_of(node);
         let mut candidates = FxHashSet::default();
         for &on in &chain[..len] {
-            let n = &self.nodes[on as usize];
+            let n = &self.nodes[on];
             if n.is_account {
-                candidates.extend(self.accounts[n.account as usize].members.iter().copied());
+                candidates.extend(self.accounts[n.account].members.iter().copied());
             }
             for slot in self.grants_on(on) {
-                match self.grants[slot as usize].subject {
+                match self.grants[slot].subject {
                     SubjectRef::Principal(p) => {
                         candidates.insert(p);
                     }
-                    SubjectRef::Group(g) => candidates.extend(self.groups[g as usize].members.iter().copied()),
+                    SubjectRef::Group(g) => candidates.extend(self.groups[g].members.iter().copied()),
                 }
             }
         }
         let mut found: Vec<String> = candidates
             .into_iter()
             .filter(|&p| self.decide(p, node, perm, now).allowed)
-            .map(|p| self.principals[p as usize].id.to_string())
+            .map(|p| self.principals[p].id.to_string())
             .collect();
         found.sort();
         Ok(found)
@@ -511,7 +514,7 @@ impl Engine {
         chain: &[NodeId],
         now: i64,
         source: Source,
-        account: u32,
+        account: AccountId,
         role_ref: RoleRef,
         perm: PermIdx,
     ) -> RoleUse {
@@ -526,17 +529,17 @@ impl Engine {
 
     pub(crate) fn via(&self, source: Source) -> Via {
         match source {
-            Source::Membership(a) => Via::Membership { account: self.accounts[a as usize].id.clone() },
+            Source::Membership(a) => Via::Membership { account: self.accounts[a].id.clone() },
             Source::Grant(slot) => {
-                let grant = &self.grants[slot as usize];
-                let node = &self.nodes[grant.node as usize];
+                let grant = &self.grants[slot];
+                let node = &self.nodes[grant.node];
                 let subject = match grant.subject {
-                    SubjectRef::Principal(p) => format!("principal:{}", self.principals[p as usize].id),
-                    SubjectRef::Group(g) => format!("group:{}", self.groups[g as usize].name),
+                    SubjectRef::Principal(p) => format!("principal:{}", self.principals[p].id),
+                    SubjectRef::Group(g) => format!("group:{}", self.groups[g].name),
                 };
                 Via::Grant {
                     grant: grant.id.to_string(),
-                    account: self.accounts[node.account as usize].id.clone(),
+                    account: self.accounts[node.account].id.clone(),
                     resource: self.node_name(grant.node).to_owned(),
                     subject,
                 }
@@ -547,11 +550,11 @@ impl Engine {
     fn ignored_sources(&self, p: PrincipalId, chain: &[NodeId], now: i64) -> Vec<String> {
         let mut ignored = Vec::new();
         for &node in chain {
-            let n = &self.nodes[node as usize];
+            let n = &self.nodes[node];
             if !n.is_account {
                 continue;
             }
-            let account = &self.accounts[n.account as usize];
+            let account = &self.accounts[n.account];
             let Some(m) = self.membership_of(p, n.account) else { continue };
             let role = &self.role(n.account, m.role).id;
             if m.status != super::MembershipStatus::Active {
@@ -566,7 +569,7 @@ impl Engine {
             }
         }
         for slot in self.grant_slots_of(p) {
-            let grant = &self.grants[slot as usize];
+            let grant = &self.grants[slot];
             if !grant.alive || !chain.contains(&grant.node) {
                 continue;
             }

@@ -64,15 +64,15 @@ impl Engine {
     /// account's own grant list: the cost is what the account holds, not the platform.
     pub fn grants(&self, account: &str, resource: Option<&str>, subject: Option<&str>) -> Vec<GrantView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<GrantView> = self.accounts[a as usize]
+        let mut views: Vec<GrantView> = self.accounts[a]
             .grants
             .iter()
-            .map(|&slot| &self.grants[slot as usize])
+            .map(|&slot| &self.grants[slot])
             .map(|g| GrantView {
                 id: g.id.to_string(),
                 subject: match g.subject {
-                    SubjectRef::Principal(p) => format!("principal:{}", self.principals[p as usize].id),
-                    SubjectRef::Group(x) => format!("group:{}", self.groups[x as usize].name),
+                    SubjectRef::Principal(p) => format!("principal:{}", self.principals[p].id),
+                    SubjectRef::Group(x) => format!("group:{}", self.groups[x].name),
                 },
                 resource: self.node_name(g.node).to_owned(),
                 role: self.role(a, g.role).id.clone(),
@@ -95,14 +95,14 @@ impl Engine {
     pub fn resource(&self, account: &str, resource: &str) -> Option<ResourceView> {
         let &a = self.account_index.get(account)?;
         let node = self.resource_node(a, resource)?;
-        let n = &self.nodes[node as usize];
+        let n = &self.nodes[node];
         let mut children: Vec<String> =
-            self.children.get(&node).into_iter().flatten().map(|&c| self.nodes[c as usize].name.to_string()).collect();
+            self.children.get(&node).into_iter().flatten().map(|&c| self.nodes[c].name.to_string()).collect();
         children.sort();
         Some(ResourceView {
             resource: n.name.to_string(),
             parent: self.parent_of(node).map(|p| self.node_name(p).to_owned()).unwrap_or_default(),
-            owner: n.owner.map(|p| self.principals[p as usize].id.to_string()),
+            owner: n.owner.map(|p| self.principals[p].id.to_string()),
             children,
         })
     }
@@ -110,15 +110,12 @@ impl Engine {
     /// The account's groups, sorted.
     pub fn group_views(&self, account: &str) -> Vec<GroupView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<GroupView> = self.accounts[a as usize]
+        let mut views: Vec<GroupView> = self.accounts[a]
             .groups
             .iter()
             .map(|(name, &g)| {
-                let mut members: Vec<String> = self.groups[g as usize]
-                    .members
-                    .iter()
-                    .map(|&p| self.principals[p as usize].id.to_string())
-                    .collect();
+                let mut members: Vec<String> =
+                    self.groups[g].members.iter().map(|&p| self.principals[p].id.to_string()).collect();
                 members.sort();
                 GroupView { id: name.to_string(), members }
             })
@@ -129,13 +126,13 @@ impl Engine {
 
     /// Whether the account has this group.
     pub fn has_group(&self, account: &str, group: &str) -> bool {
-        self.account_index.get(account).is_some_and(|&a| self.accounts[a as usize].groups.contains_key(group))
+        self.account_index.get(account).is_some_and(|&a| self.accounts[a].groups.contains_key(group))
     }
 
     /// The roles usable in an account: the pack's, then its custom roles, by rank.
     pub fn role_views(&self, account: &str) -> Vec<RoleView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let acc = &self.accounts[a as usize];
+        let acc = &self.accounts[a];
         let pack = &self.packs[acc.pack];
         let ids = pack.permission_ids();
         let describe = |role: &crate::pack::CompiledRole| {
@@ -160,10 +157,10 @@ impl Engine {
     /// Every membership of a principal, by account id.
     pub fn principal_memberships(&self, principal: &str) -> Vec<(String, super::MembershipView)> {
         let Some(&p) = self.principal_lookup(principal) else { return Vec::new() };
-        let mut views: Vec<(String, super::MembershipView)> = self.principals[p as usize]
+        let mut views: Vec<(String, super::MembershipView)> = self.principals[p]
             .accounts
             .iter()
-            .map(|(a, m)| (self.accounts[*a as usize].id.clone(), self.membership_view(*a, p, m)))
+            .map(|(a, m)| (self.accounts[*a].id.clone(), self.membership_view(*a, p, m)))
             .collect();
         views.sort_by(|x, y| x.0.cmp(&y.0));
         views
@@ -177,15 +174,15 @@ impl Engine {
         };
         let mut current = Some(a);
         while let Some(acc) = current {
-            let account = &self.accounts[acc as usize];
+            let account = &self.accounts[acc];
             if self.membership_of(p, acc).is_some_and(|m| m.is_live(now) && m.status == MembershipStatus::Active) {
                 return true;
             }
             current = account.parent;
         }
         self.grant_slots_of(p).any(|slot| {
-            let grant = &self.grants[slot as usize];
-            grant.is_live(now) && self.nodes[grant.node as usize].account == a && self.visit_grant_counts(p, slot, now)
+            let grant = &self.grants[slot];
+            grant.is_live(now) && self.nodes[grant.node].account == a && self.visit_grant_counts(p, slot, now)
         })
     }
 }

@@ -26,11 +26,11 @@ impl Engine {
     pub(super) fn plan_remove_role(&self, actor: &Actor, account: &str, role: &str, now: i64) -> Result<Vec<Change>> {
         let a = self.account_id(account)?;
         self.require(actor, a, None, "role.manage", now)?;
-        let Some(&index) = self.accounts[a as usize].custom_index.get(role) else {
+        let Some(&index) = self.accounts[a].custom_index.get(role) else {
             return Err(ChangeError::UnknownRole { account: account.to_owned(), role: role.to_owned() }.into());
         };
         if let Some(standing) = self.standing(actor, a, None, now) {
-            let compiled = &self.accounts[a as usize].custom_roles[usize::from(index)];
+            let compiled = &self.accounts[a].custom_roles[usize::from(index)];
             self.within_standing(actor, &standing, compiled, a)?;
         }
         Ok(vec![Change::RemoveRole { account: account.to_owned(), role: role.to_owned() }])

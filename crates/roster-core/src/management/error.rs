@@ -320,12 +320,16 @@ fn change_kind(change: &ChangeError) -> ErrorKind {
         | C::UnknownResource { .. }
         | C::UnknownRole { .. }
         | C::UnknownMember { .. }
+        | C::UnknownGroupMember { .. }
         | C::UnknownGroup { .. }
         | C::UnknownGrant { .. } => ErrorKind::NotFound,
         C::AccountExists(_)
         | C::ResourceExists { .. }
         | C::GroupExists { .. }
         | C::GrantExists { .. }
+        | C::CustomRoleExists(_)
+        | C::TooManyCustomRoles { .. }
+        | C::RemovesOwnCreation { .. }
         | C::RoleInUse(_) => ErrorKind::Conflict,
         C::BadId { .. }
         | C::ChildPackMismatch { .. }
@@ -336,7 +340,11 @@ fn change_kind(change: &ChangeError) -> ErrorKind {
         | C::TooDeep(_)
         | C::AccountTooDeep(_)
         | C::RoleNotGrantable { .. }
-        | C::InvalidCustomRole { .. } => ErrorKind::InvalidInput,
+        | C::EmptyRoleTitle(_)
+        | C::CustomRoleFlags(_)
+        | C::CustomRoleGrantableOn(_)
+        | C::UnknownRolePermission { .. }
+        | C::UnknownManagedRole { .. } => ErrorKind::InvalidInput,
         C::SingleHolderNotGrantable(_) => ErrorKind::PolicyViolation,
     }
 }

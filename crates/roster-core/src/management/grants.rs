@@ -3,11 +3,11 @@
 //! takes them away, and is judged exactly like granting or revoking each of them.
 
 use super::{Actor, ManagementError, Result};
-use crate::engine::{Change, ChangeError, Engine, RoleRef, Subject, SubjectRef};
+use crate::engine::{Change, ChangeError, Engine, GroupId, NodeId, RoleRef, Subject, SubjectRef};
 
 /// One role a group's grant carries: where, and which.
 struct Carried {
-    node: u32,
+    node: NodeId,
     role: RoleRef,
 }
 
@@ -51,9 +51,7 @@ impl Engine {
             Subject::Group(g) => {
                 let (_, group) = self.group_id(account, g)?;
                 if let Actor::Principal(me) = actor
-                    && self
-                        .principal_lookup(me.as_str())
-                        .is_some_and(|p| self.groups[group as usize].members.contains(p))
+                    && self.principal_lookup(me.as_str()).is_some_and(|p| self.groups[group].members.contains(p))
                 {
                     return Err(ManagementError::SelfGrant { role: role.to_owned() });
                 }
@@ -93,9 +91,9 @@ impl Engine {
             || ManagementError::Change(ChangeError::UnknownGrant { account: account.to_owned(), id: id.to_owned() });
         let a = self.account_id(account)?;
         let &slot = self.grant_lookup(a, id).ok_or_else(unknown)?;
-        let grant = &self.grants[slot as usize];
+        let grant = &self.grants[slot];
         if let SubjectRef::Principal(p) = grant.subject
-            && self.hidden_from(actor, a, &self.principals[p as usize].id)
+            && self.hidden_from(actor, a, &self.principals[p].id)
         {
             return Err(unknown());
         }
@@ -105,11 +103,11 @@ impl Engine {
     }
 
     /// The roles a group's live grants carry.
-    fn carried(&self, group: u32) -> Vec<Carried> {
-        self.groups[group as usize]
+    fn carried(&self, group: GroupId) -> Vec<Carried> {
+        self.groups[group]
             .grants
             .iter()
-            .map(|&slot| &self.grants[slot as usize])
+            .map(|&slot| &self.grants[slot])
             .map(|g| Carried { node: g.node, role: g.role })
             .collect()
     }
@@ -165,8 +163,9 @@ impl Engine {
             return Err(if add {
                 not_a_member()
             } else {
-                ManagementError::Change(ChangeError::UnknownMember {
-                    account: format!("{account}/group:{group}"),
+                ManagementError::Change(ChangeError::UnknownGroupMember {
+                    account: account.to_owned(),
+                    group: group.to_owned(),
                     principal: principal.to_owned(),
                 })
             });
@@ -181,9 +180,7 @@ impl Engine {
             // than left inert.
             let pack_opens = self.account_pack_of(a).roles().iter().any(|r| r.grantable_to_non_members);
             let open = pack_opens
-                && carried
-                    .iter()
-                    .all(|c| self.role(self.nodes[c.node as usize].account, c.role).grantable_to_non_members);
+                && carried.iter().all(|c| self.role(self.nodes[c.node].account, c.role).grantable_to_non_members);
             let member = self.principal_lookup(principal).is_some_and(|&p| self.live_member_at_or_above(p, a, now));
             if !member && !open {
                 return Err(not_a_member());

@@ -3,7 +3,7 @@
 //! they hold in the account's tree) ranks below the actor's own in the account.
 
 use super::{Actor, ManagementError, Result};
-use crate::engine::{Change, Engine, SubjectRef};
+use crate::engine::{AccountId, Change, Engine, SubjectRef};
 
 impl Engine {
     pub(super) fn plan_masquerade(&self, actor: &Actor, account: &str, target: &str, now: i64) -> Result<Vec<Change>> {
@@ -38,10 +38,10 @@ impl Engine {
 
     /// The target's highest-ranked live role over the account, the accounts above it, and
     /// every live grant they hold (directly or through a group) in the account's tree.
-    fn highest_standing(&self, a: u32, target: &str, now: i64) -> (u32, String) {
+    fn highest_standing(&self, a: AccountId, target: &str, now: i64) -> (u32, String) {
         let Some(&p) = self.principal_lookup(target) else { return (0, String::new()) };
         let mut best = (0, String::new());
-        let mut consider = |account: u32, role| {
+        let mut consider = |account: AccountId, role| {
             let role = self.role(account, role);
             if role.rank >= best.0 {
                 best = (role.rank, role.id.clone());
@@ -52,12 +52,12 @@ impl Engine {
             if let Some(m) = self.membership_of(p, acc).filter(|m| m.is_live(now)) {
                 consider(acc, m.role);
             }
-            current = self.accounts[acc as usize].parent;
+            current = self.accounts[acc].parent;
         }
         let root = self.root_account(a);
         for slot in self.grant_slots_of(p) {
-            let grant = &self.grants[slot as usize];
-            let account = self.nodes[grant.node as usize].account;
+            let grant = &self.grants[slot];
+            let account = self.nodes[grant.node].account;
             let to_target = match grant.subject {
                 SubjectRef::Principal(q) => q == p,
                 SubjectRef::Group(_) => true,
@@ -70,8 +70,8 @@ impl Engine {
     }
 
     /// The top account above `a` (itself for a top-level account).
-    fn root_account(&self, mut a: u32) -> u32 {
-        while let Some(parent) = self.accounts[a as usize].parent {
+    fn root_account(&self, mut a: AccountId) -> AccountId {
+        while let Some(parent) = self.accounts[a].parent {
             a = parent;
         }
         a

@@ -4,18 +4,18 @@
 
 use super::standing::earlier;
 use super::{Actor, ManagementError, Result};
-use crate::engine::{Change, Engine, Membership, MembershipStatus, RoleRef};
+use crate::engine::{AccountId, Change, Engine, Membership, MembershipStatus, RoleRef};
 use crate::manifest::{RemovalPolicy, RoleChangePolicy};
 use crate::pack::{Pack, TypeIdx};
 
 impl Engine {
-    pub(super) fn account_type(&self, account: u32) -> TypeIdx {
-        self.nodes[self.accounts[account as usize].node as usize].ty
+    pub(super) fn account_type(&self, account: AccountId) -> TypeIdx {
+        self.nodes[self.accounts[account].node].ty
     }
 
-    pub(super) fn put(&self, account: u32, principal: &str, m: Membership, status: MembershipStatus) -> Change {
+    pub(super) fn put(&self, account: AccountId, principal: &str, m: Membership, status: MembershipStatus) -> Change {
         Change::PutMembership {
-            account: self.accounts[account as usize].id.clone(),
+            account: self.accounts[account].id.clone(),
             principal: principal.to_owned(),
             role: self.role(account, m.role).id.clone(),
             external: m.external,
@@ -46,14 +46,14 @@ impl Engine {
     pub(super) fn plan_join(
         &self,
         actor: &Actor,
-        a: u32,
+        a: AccountId,
         principal: &str,
         role: Option<&str>,
         external: bool,
         expires_at: Option<i64>,
         now: i64,
     ) -> Result<Change> {
-        let account = &self.accounts[a as usize].id;
+        let account = &self.accounts[a].id;
         if let Ok(existing) = self.visible_member(actor, a, principal) {
             return Err(ManagementError::AlreadyMember {
                 account: account.clone(),
@@ -76,7 +76,7 @@ impl Engine {
             return Err(ManagementError::SingleHolderByTransferOnly { role: role_id });
         }
         self.require_manages(actor, a, None, role_ref, now)?;
-        let node = self.accounts[a as usize].node;
+        let node = self.accounts[a].node;
         Ok(Change::PutMembership {
             account: account.clone(),
             principal: principal.to_owned(),
@@ -88,7 +88,7 @@ impl Engine {
     }
 
     /// The role a joining member gets: the one named, or the pack's default.
-    pub(super) fn joining_role(&self, a: u32, role: Option<&str>) -> Result<RoleRef> {
+    pub(super) fn joining_role(&self, a: AccountId, role: Option<&str>) -> Result<RoleRef> {
         let pack = self.account_pack_of(a);
         let ty = self.account_type(a);
         let role_id = match role {
@@ -103,12 +103,12 @@ impl Engine {
                     ty: pack.types()[usize::from(ty)].name.clone(),
                 })?,
         };
-        Ok(self.grantable_role(a, &role_id, self.accounts[a as usize].node)?)
+        Ok(self.grantable_role(a, &role_id, self.accounts[a].node)?)
     }
 
     /// The refusal for touching a member the actor cannot see: the one they would get for a
     /// role they do not manage, so nothing tells a protected member apart.
-    fn refuse_unseen(&self, actor: &Actor, a: u32, role: Option<&str>) -> ManagementError {
+    fn refuse_unseen(&self, actor: &Actor, a: AccountId, role: Option<&str>) -> ManagementError {
         let id = match actor {
             Actor::Principal(id) => id.clone(),
             Actor::Service => String::new(),
@@ -129,7 +129,7 @@ impl Engine {
         principal: &str,
         permission: &str,
         now: i64,
-    ) -> Result<(u32, Membership)> {
+    ) -> Result<(AccountId, Membership)> {
         let a = self.account_id(account)?;
         self.require(actor, a, None, permission, now)?;
         let current = self.visible_member(actor, a, principal)?;
@@ -156,7 +156,7 @@ impl Engine {
         now: i64,
     ) -> Result<Vec<Change>> {
         let (a, current) = self.editable_member(actor, account, principal, "member.role.change", now)?;
-        let next = self.grantable_role(a, role, self.accounts[a as usize].node)?;
+        let next = self.grantable_role(a, role, self.accounts[a].node)?;
         let (from, to) = (self.role(a, current.role), self.role(a, next));
         if next == current.role {
             return Err(ManagementError::SameRole { principal: principal.to_owned(), role: role.to_owned() });
@@ -195,7 +195,7 @@ impl Engine {
             }
         }
         self.require_manages(actor, a, None, next, now)?;
-        let node = self.accounts[a as usize].node;
+        let node = self.accounts[a].node;
         Ok(vec![Change::PutMembership {
             account: account.to_owned(),
             principal: principal.to_owned(),
@@ -274,29 +274,27 @@ impl Engine {
     /// The changes for `principal` leaving account `a` for good: the membership, their
     /// direct grants and group places in it, and in the child accounts below it where they
     /// hold no membership of their own (those grants depended on this membership).
-    pub(super) fn leave(&self, a: u32, principal: &str) -> Vec<Change> {
-        let mut changes = vec![Change::RemoveMembership {
-            account: self.accounts[a as usize].id.clone(),
-            principal: principal.to_owned(),
-        }];
+    pub(super) fn leave(&self, a: AccountId, principal: &str) -> Vec<Change> {
+        let mut changes =
+            vec![Change::RemoveMembership { account: self.accounts[a].id.clone(), principal: principal.to_owned() }];
         let Some(&p) = self.principal_lookup(principal) else { return changes };
         let mut reached = vec![a];
         let mut stack = vec![a];
         while let Some(acc) = stack.pop() {
-            for &child in &self.accounts[acc as usize].children {
+            for &child in &self.accounts[acc].children {
                 if self.membership_of(p, child).is_none() {
                     reached.push(child);
                     stack.push(child);
                 }
             }
         }
-        let mut grants: Vec<(&str, &str)> = self.principals[p as usize]
+        let mut grants: Vec<(&str, &str)> = self.principals[p]
             .grants
             .iter()
-            .filter(|&&(_, node)| reached.contains(&self.nodes[node as usize].account))
+            .filter(|&&(_, node)| reached.contains(&self.nodes[node].account))
             .map(|&(slot, node)| {
-                let account = &self.accounts[self.nodes[node as usize].account as usize].id;
-                (account.as_str(), self.grants[slot as usize].id.as_str())
+                let account = &self.accounts[self.nodes[node].account].id;
+                (account.as_str(), self.grants[slot].id.as_str())
             })
             .collect();
         grants.sort_unstable();
@@ -306,11 +304,11 @@ impl Engine {
                 .map(|(account, id)| Change::RemoveGrant { account: account.to_owned(), id: id.to_owned() }),
         );
         for &acc in &reached {
-            let account = &self.accounts[acc as usize];
+            let account = &self.accounts[acc];
             let mut groups: Vec<&str> = account
                 .groups
                 .iter()
-                .filter(|&(_, &g)| self.groups[g as usize].members.contains(&p))
+                .filter(|&(_, &g)| self.groups[g].members.contains(&p))
                 .map(|(name, _)| name.as_str())
                 .collect();
             groups.sort_unstable();
@@ -341,7 +339,7 @@ impl Engine {
         let holder = self
             .account_members(a)
             .find(|(_, m)| m.role == RoleRef::Pack(owner_index) && m.status == MembershipStatus::Active)
-            .map(|(p, &m)| (self.principals[p as usize].id.to_string(), m));
+            .map(|(p, &m)| (self.principals[p].id.to_string(), m));
         if let Actor::Principal(id) = actor
             && holder.as_ref().is_none_or(|(h, m)| h != id || !m.is_live(now))
         {

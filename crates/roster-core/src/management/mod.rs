@@ -18,8 +18,7 @@ mod visibility;
 
 pub use error::{ErrorKind, ManagementError};
 
-use crate::engine::Subject;
-use crate::engine::{Change, Engine};
+use crate::engine::{Change, Engine, Plan, Subject};
 use crate::manifest::RoleDef;
 
 /// Who asks for a management operation.
@@ -95,29 +94,17 @@ pub enum Operation {
 type Result<T> = std::result::Result<T, ManagementError>;
 
 impl Engine {
-    /// Checks `operation` for `actor` at time `now` and returns the changes that carry it
-    /// out. Every change returned applies, in order: each is checked against the state, and
-    /// a plan's changes touch distinct records except a membership in an account the same
-    /// plan creates, which is checked by construction.
-    pub fn plan(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
+    /// Checks `operation` for `actor` at time `now` and returns the plan that carries it
+    /// out: its changes validated in sequence, each against the state the ones before it
+    /// leave, so [`Engine::commit`] applies the whole plan and cannot fail half-way. A
+    /// principal's refusal is the one it may see (see `visibility`).
+    pub fn plan(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Plan> {
         self.plan_checked(actor, operation, now).map_err(|error| self.as_seen_by(actor, operation, error, now))
     }
 
-    fn plan_checked(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
+    fn plan_checked(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Plan> {
         let changes = self.plan_unchecked(actor, operation, now)?;
-        for change in &changes {
-            let in_new_account = match change {
-                Change::PutMembership { account, principal, .. } => {
-                    crate::engine::check_id("principal", principal)?;
-                    changes.iter().any(|c| matches!(c, Change::CreateAccount { id, .. } if id == account))
-                }
-                _ => false,
-            };
-            if !in_new_account {
-                self.check_change(change)?;
-            }
-        }
-        Ok(changes)
+        Ok(self.validate(changes)?)
     }
 
     fn plan_unchecked(&self, actor: &Actor, operation: &Operation, now: i64) -> Result<Vec<Change>> {
@@ -171,23 +158,10 @@ impl Engine {
     }
 
     /// Plans and applies an operation; returns the new revision. For tests and embedders;
-    /// the daemon commits the planned changes to its database first.
+    /// the daemon commits the plan's changes to its database first.
     pub fn execute(&mut self, actor: &Actor, operation: &Operation, now: i64) -> Result<u64> {
-        let mut changes = self.plan(actor, operation, now)?;
-        if changes.len() <= 1 {
-            // `apply` checks everything before it mutates, so one change is all or nothing.
-            if let Some(change) = changes.pop() {
-                self.apply(change)?;
-            }
-            return Ok(self.revision);
-        }
-        // Several changes (transfer, move, removal with its grants, new account) are applied
-        // to a copy, so a plan that still failed half-way would leave nothing half-written.
-        let mut next = self.clone();
-        for change in changes {
-            next.apply(change)?;
-        }
-        *self = next;
-        Ok(self.revision)
+        let plan = self.plan(actor, operation, now)?;
+        // Validated against this very state a moment ago: committing cannot fail.
+        Ok(self.commit_steps(plan.into_steps()))
     }
 }

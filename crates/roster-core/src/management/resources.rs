@@ -38,7 +38,7 @@ impl Engine {
                 }
             }
         }
-        let (pack_index, _, ty) = self.resolve_new_account(id, pack, parent)?;
+        let (pack_index, ty) = self.resolve_new_account(id, pack, parent)?;
         let pack_ref = &self.packs[pack_index];
         let owner_role = owner_role_for(pack_ref, ty).ok_or_else(|| ManagementError::NoDefaultRole {
             pack: pack.to_owned(),

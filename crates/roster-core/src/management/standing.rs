@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use super::{Actor, ManagementError, Result};
 use crate::decision::Source;
-use crate::engine::{ChangeError, Engine, MAX_DEPTH, RoleRef};
+use crate::engine::{AccountId, ChangeError, Engine, MAX_DEPTH, NO_NODE, NodeId, PrincipalId, RoleRef};
 use crate::pack::CompiledRole;
 use crate::permset::PermSet;
 
@@ -30,18 +30,18 @@ pub(super) fn earlier(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 
 impl Engine {
     /// The node of `resource` (`None`: the account itself).
-    pub(super) fn scope_node(&self, account: u32, resource: Option<&str>) -> Result<u32> {
+    pub(super) fn scope_node(&self, account: AccountId, resource: Option<&str>) -> Result<NodeId> {
         self.node_of(account, resource).ok_or_else(|| {
             ManagementError::Change(ChangeError::UnknownResource {
-                account: self.accounts[account as usize].id.clone(),
+                account: self.accounts[account].id.clone(),
                 resource: resource.unwrap_or_default().to_owned(),
             })
         })
     }
 
     /// `account/resource`, for messages.
-    pub(super) fn scope_name(&self, account: u32, resource: Option<&str>) -> String {
-        format!("{}/{}", self.accounts[account as usize].id, resource.unwrap_or(crate::ids::ACCOUNT_RESOURCE))
+    pub(super) fn scope_name(&self, account: AccountId, resource: Option<&str>) -> String {
+        format!("{}/{}", self.accounts[account].id, resource.unwrap_or(crate::ids::ACCOUNT_RESOURCE))
     }
 
     /// Whether the actor is this principal.
@@ -53,7 +53,7 @@ impl Engine {
     pub(super) fn require(
         &self,
         actor: &Actor,
-        account: u32,
+        account: AccountId,
         resource: Option<&str>,
         permission: &str,
         now: i64,
@@ -63,9 +63,9 @@ impl Engine {
     }
 
     /// Refuses unless `actor` holds `permission` on `node`.
-    pub(super) fn require_at(&self, actor: &Actor, node: u32, permission: &str, now: i64) -> Result<()> {
+    pub(super) fn require_at(&self, actor: &Actor, node: NodeId, permission: &str, now: i64) -> Result<()> {
         let Actor::Principal(id) = actor else { return Ok(()) };
-        let account = self.nodes[node as usize].account;
+        let account = self.nodes[node].account;
         let perm = self.account_pack_of(account).permission(permission);
         let holds = match (perm, self.principal_lookup(id.as_str())) {
             (Some(perm), Some(&p)) => self.decide(p, node, perm, now).allowed,
@@ -83,15 +83,21 @@ impl Engine {
     }
 
     /// The actor's roles on a scope, added up; `None` for the platform.
-    pub(super) fn standing(&self, actor: &Actor, account: u32, resource: Option<&str>, now: i64) -> Option<Standing> {
+    pub(super) fn standing(
+        &self,
+        actor: &Actor,
+        account: AccountId,
+        resource: Option<&str>,
+        now: i64,
+    ) -> Option<Standing> {
         let node = self.node_of(account, resource)?;
         self.standing_at(actor, node, now)
     }
 
     /// The actor's roles on `node`, added up; `None` for the platform.
-    pub(super) fn standing_at(&self, actor: &Actor, node: u32, now: i64) -> Option<Standing> {
+    pub(super) fn standing_at(&self, actor: &Actor, node: NodeId, now: i64) -> Option<Standing> {
         let Actor::Principal(id) = actor else { return None };
-        let pack = self.account_pack_of(self.nodes[node as usize].account);
+        let pack = self.account_pack_of(self.nodes[node].account);
         let mut standing = Standing {
             manages: Vec::new(),
             held: PermSet::empty(pack.permission_ids().len()),
@@ -106,7 +112,7 @@ impl Engine {
             standing.manages.extend(role.manages.iter().copied());
             standing.top_rank = standing.top_rank.max(Some(role.rank));
         }
-        let mut chain = [0; MAX_DEPTH];
+        let mut chain = [NO_NODE; MAX_DEPTH];
         let len = self.chain(node, &mut chain);
         let mut lapses: Option<Option<i64>> = None;
         self.visit_roles::<()>(p, &chain[..len], now, |source, _, _| {
@@ -124,12 +130,12 @@ impl Engine {
 
     /// When one source of a role lapses: a membership at its expiry; a grant at its own
     /// expiry or when the memberships it depends on lapse, whichever comes first.
-    fn source_lapses(&self, p: u32, source: Source, now: i64) -> Option<i64> {
+    fn source_lapses(&self, p: PrincipalId, source: Source, now: i64) -> Option<i64> {
         match source {
             Source::Membership(account) => self.membership_of(p, account).and_then(|m| m.expires_at()),
             Source::Grant(slot) => {
-                let grant = &self.grants[slot as usize];
-                let account = self.nodes[grant.node as usize].account;
+                let grant = &self.grants[slot];
+                let account = self.nodes[grant.node].account;
                 earlier(grant.expires_at(), self.memberships_lapse(p, account, now))
             }
         }
@@ -137,7 +143,7 @@ impl Engine {
 
     /// When the last of `p`'s live memberships at `account` or above lapses (`None`: never,
     /// or no membership: a grant to a non-member depends on none).
-    fn memberships_lapse(&self, p: u32, account: u32, now: i64) -> Option<i64> {
+    fn memberships_lapse(&self, p: PrincipalId, account: AccountId, now: i64) -> Option<i64> {
         let mut latest = None;
         let mut current = Some(account);
         while let Some(a) = current {
@@ -147,14 +153,20 @@ impl Engine {
                     Some(at) => latest = latest.max(Some(at)),
                 }
             }
-            current = self.accounts[a as usize].parent;
+            current = self.accounts[a].parent;
         }
         latest
     }
 
     /// Caps what an actor hands out at the moment their own standing there lapses:
     /// nothing an actor gives outlives the standing that let them give it.
-    pub(super) fn cap_to_standing(&self, actor: &Actor, node: u32, expires_at: Option<i64>, now: i64) -> Option<i64> {
+    pub(super) fn cap_to_standing(
+        &self,
+        actor: &Actor,
+        node: NodeId,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Option<i64> {
         match self.standing_at(actor, node, now) {
             Some(standing) => earlier(expires_at, standing.lapses),
             None => expires_at,
@@ -166,7 +178,7 @@ impl Engine {
     pub(super) fn require_manages(
         &self,
         actor: &Actor,
-        account: u32,
+        account: AccountId,
         resource: Option<&str>,
         role: RoleRef,
         now: i64,
@@ -176,9 +188,9 @@ impl Engine {
     }
 
     /// [`Engine::require_manages`] on a node; `role` is a role of the node's account.
-    pub(super) fn require_manages_at(&self, actor: &Actor, node: u32, role: RoleRef, now: i64) -> Result<()> {
+    pub(super) fn require_manages_at(&self, actor: &Actor, node: NodeId, role: RoleRef, now: i64) -> Result<()> {
         let Some(standing) = self.standing_at(actor, node, now) else { return Ok(()) };
-        let account = self.nodes[node as usize].account;
+        let account = self.nodes[node].account;
         let compiled = self.role(account, role);
         let managed = match role {
             RoleRef::Pack(index) => standing.manages.contains(&index),
@@ -201,7 +213,7 @@ impl Engine {
         actor: &Actor,
         standing: &Standing,
         role: &CompiledRole,
-        account: u32,
+        account: AccountId,
     ) -> Result<()> {
         let Actor::Principal(id) = actor else { return Ok(()) };
         let fail = |reason: String| ManagementError::ExceedsActor { actor: id.clone(), role: role.id.clone(), reason };

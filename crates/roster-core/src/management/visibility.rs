@@ -5,13 +5,13 @@
 //! its type's `.view` permission.
 
 use super::{Actor, ManagementError, Operation, Result};
-use crate::engine::{ChangeError, Engine, GrantView, GroupView, Membership, MembershipView};
+use crate::engine::{AccountId, ChangeError, Engine, GrantView, GroupView, Membership, MembershipView};
 use crate::ids::ACCOUNT_RESOURCE;
 
 impl Engine {
     /// Whether `principal` holds a protected role in `account` (or an account above it)
     /// and `actor` is another principal, so the membership must stay out of sight.
-    pub(super) fn hidden_from(&self, actor: &Actor, account: u32, principal: &str) -> bool {
+    pub(super) fn hidden_from(&self, actor: &Actor, account: AccountId, principal: &str) -> bool {
         if !matches!(actor, Actor::Principal(id) if id != principal) {
             return false;
         }
@@ -21,16 +21,16 @@ impl Engine {
             if self.membership_of(p, a).is_some_and(|m| self.role(a, m.role).protected) {
                 return true;
             }
-            current = self.accounts[a as usize].parent;
+            current = self.accounts[a].parent;
         }
         false
     }
 
     /// The membership of `principal` in `account` as `actor` may see it: a protected
     /// member the actor may not see is reported exactly like a non-member.
-    pub(super) fn visible_member(&self, actor: &Actor, account: u32, principal: &str) -> Result<Membership> {
+    pub(super) fn visible_member(&self, actor: &Actor, account: AccountId, principal: &str) -> Result<Membership> {
         let not_a_member = || ManagementError::NotAMember {
-            account: self.accounts[account as usize].id.clone(),
+            account: self.accounts[account].id.clone(),
             principal: principal.to_owned(),
         };
         if self.hidden_from(actor, account, principal) {
@@ -70,7 +70,7 @@ impl Engine {
         let Some(node) = self.resource_node(a, resource) else { return false };
         let Actor::Principal(id) = actor else { return true };
         let pack = self.account_pack_of(a);
-        let ty = &pack.types()[usize::from(self.nodes[node as usize].ty)].name;
+        let ty = &pack.types()[usize::from(self.nodes[node].ty)].name;
         let (Some(view), Some(&p)) = (pack.permission(&format!("{ty}.view")), self.principal_lookup(id)) else {
             return false;
         };

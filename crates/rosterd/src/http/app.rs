@@ -104,10 +104,11 @@ impl App {
         let _one_writer = self.writer.lock().await;
         let engine = self.engine.read().await;
         let actor = write.plan_as.clone().unwrap_or_else(|| ctx.caller.actor());
-        let changes = match &write.operation {
-            Some(operation) => engine.plan(&actor, operation, ctx.now)?,
-            None => Vec::new(),
+        let plan = match &write.operation {
+            Some(operation) => Some(engine.plan(&actor, operation, ctx.now)?),
+            None => None,
         };
+        let changes: Vec<Change> = plan.as_ref().map(|p| p.changes().to_vec()).unwrap_or_default();
         let mut audit = match write.audit {
             Some(audit) => records(ctx, &engine, &changes, audit),
             None => Vec::new(),
@@ -139,16 +140,18 @@ impl App {
         span.record("roster.revision", revision);
         drop(engine);
         let mut engine = self.engine.write().await;
-        for change in &changes {
-            if let Err(error) = engine.apply(change.clone()) {
-                // The database has it; the snapshot could not follow. Say so loudly: a
-                // restart rebuilds the snapshot from the database.
-                tracing::error!(%error, ?change, "committed change did not apply to the engine");
-                return Err(ApiError::new(
-                    Code::Internal,
-                    "committed, but the in-memory state could not follow; restart the daemon",
-                ));
-            }
+        // The plan was validated against this state and committing cannot fail; a stale
+        // plan would mean a second writer, which the writer lock rules out.
+        if let Some(plan) = plan
+            && let Err(error) = engine.commit(plan)
+        {
+            // The database has it; the snapshot could not follow. Say so loudly: a
+            // restart rebuilds the snapshot from the database.
+            tracing::error!(%error, "committed plan did not apply to the engine");
+            return Err(ApiError::new(
+                Code::Internal,
+                "committed, but the in-memory state could not follow; restart the daemon",
+            ));
         }
         engine.set_revision(revision);
         Ok((revision, changes))
