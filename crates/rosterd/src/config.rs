@@ -90,16 +90,27 @@ pub(crate) struct ServerConfig {
     pub(crate) shutdown_grace_s: u64,
     /// Where the first-run bootstrap token is written (`bootstrap-token`, mode 0600).
     pub(crate) data_dir: PathBuf,
+    /// Seconds a client has to send a request's headers (a connection that sends half a
+    /// header, or idles before its next request, is closed after this).
+    pub(crate) header_read_timeout_s: u64,
+    /// Most connections served at once; further ones wait in the listen backlog.
+    pub(crate) max_connections: usize,
+    /// Whether HTTP/2 (cleartext, prior knowledge) is served; off by default.
+    pub(crate) http2: bool,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
+        let connections = crate::http::ConnectionLimits::default();
         ServerConfig {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 7700)),
             body_limit_bytes: 1 << 20,
             batch_limit: 1000,
             shutdown_grace_s: 30,
             data_dir: PathBuf::from("data"),
+            header_read_timeout_s: connections.header_read_timeout.as_secs(),
+            max_connections: connections.max_connections,
+            http2: connections.http2,
         }
     }
 }
@@ -141,8 +152,16 @@ impl Config {
         });
         figment = figment.merge(env);
         let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(describe(e)))?;
-        if config.server.body_limit_bytes == 0 || config.server.batch_limit == 0 {
-            bail!("invalid configuration: server.body_limit_bytes and server.batch_limit must be above 0");
+        let server = &config.server;
+        if server.body_limit_bytes == 0
+            || server.batch_limit == 0
+            || server.header_read_timeout_s == 0
+            || server.max_connections == 0
+        {
+            bail!(
+                "invalid configuration: server.body_limit_bytes, server.batch_limit, \
+                 server.header_read_timeout_s and server.max_connections must be above 0"
+            );
         }
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
         config.packs.extra_toml_dirs = args.toml_dirs.clone();

@@ -164,7 +164,13 @@ pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>)
     println!("rosterd listening on http://{bound}");
     let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
     let app = Arc::new(App::new(engine, store, packs, limits));
-    crate::http::serve(app, listener, shutdown_signal(), Duration::from_secs(config.server.shutdown_grace_s)).await?;
+    let connections = crate::http::ConnectionLimits {
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_s),
+        max_connections: config.server.max_connections,
+        http2: config.server.http2,
+    };
+    let grace = Duration::from_secs(config.server.shutdown_grace_s);
+    crate::http::serve(app, listener, connections, shutdown_signal(), grace).await?;
     println!("rosterd stopped");
     Ok(())
 }

@@ -130,7 +130,7 @@ mod tests {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let address = listener.local_addr().expect("address");
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(crate::http::serve(Arc::clone(&app), listener, async { drop(stopped.await) }, std::time::Duration::from_secs(5)));
+            let server = tokio::spawn(crate::http::serve(Arc::clone(&app), listener, crate::http::ConnectionLimits::default(), async { drop(stopped.await) }, std::time::Duration::from_secs(5)));
             let send = |path: &'static str, body: String| {
                 let token = token.clone();
                 tokio::task::spawn_blocking(move || {

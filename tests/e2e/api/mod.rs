@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod headers;
 mod invites;
+mod limits;
 mod reads;
 mod restart;
 mod seeds;

@@ -11,17 +11,18 @@ pub(crate) mod routes;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use app::App;
@@ -33,25 +34,73 @@ use routes::{Routed, Router};
 /// Header carrying the request id, in and out.
 const REQUEST_ID: &str = "roster-request-id";
 
+/// What clients may hold of the server.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConnectionLimits {
+    /// Time to send a request's headers (and to start the next one on a kept-alive
+    /// connection): a client that trickles or idles is closed.
+    pub(crate) header_read_timeout: Duration,
+    /// Connections served at once; more wait in the kernel's listen backlog.
+    pub(crate) max_connections: usize,
+    /// Serve HTTP/2 too (off by default).
+    pub(crate) http2: bool,
+}
+
+impl Default for ConnectionLimits {
+    /// The configuration's defaults (`[server]` in README).
+    fn default() -> Self {
+        ConnectionLimits { header_read_timeout: Duration::from_secs(10), max_connections: 1024, http2: false }
+    }
+}
+
+/// How long the accept loop waits after a failed accept (too many open files, …) before
+/// trying again, at first and at most: a failing accept never spins.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
+
 /// Serves until `shutdown` resolves, then stops accepting and lets in-flight requests
 /// finish (for at most `grace`).
 pub(crate) async fn serve(
     app: Arc<App>,
     listener: TcpListener,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) -> std::io::Result<()> {
     let router = Arc::new(Router::new());
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Without a timer hyper enforces no header timeout at all.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let builder = if limits.http2 { builder } else { builder.http1_only() };
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut backoff = ACCEPT_BACKOFF.0;
+    let mut last_warning: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
+        // A connection slot first: past the limit, new connections wait in the backlog
+        // instead of being accepted and starved.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
-                    Ok(accepted) => accepted,
+                    Ok(accepted) => {
+                        backoff = ACCEPT_BACKOFF.0;
+                        accepted
+                    }
                     Err(error) => {
-                        tracing::warn!(%error, "accept failed");
+                        if last_warning.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                            tracing::warn!(%error, "accept failed; backing off");
+                            last_warning = Some(Instant::now());
+                        }
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
                         continue;
                     }
                 };
@@ -65,6 +114,7 @@ pub(crate) async fn serve(
                     if let Err(error) = connection.await {
                         tracing::debug!(%error, %peer, "connection ended with an error");
                     }
+                    drop(slot);
                 });
             }
             () = &mut shutdown => break,

@@ -47,14 +47,20 @@ pub(crate) async fn new_profile(
 }
 
 pub(crate) fn check_email(field: &str, email: &str) -> Result<(), ApiError> {
-    let valid =
-        email.len() <= 254 && email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_control() || c.is_whitespace())
+        && email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
     if valid { Ok(()) } else { Err(ApiError::invalid(format!("{field}: `{email}` is not an email address"))) }
 }
 
 pub(crate) fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
     if name.trim().is_empty() || name.len() > 256 {
         return Err(ApiError::invalid(format!("{field}: must be 1-256 characters")));
+    }
+    // NUL and other control characters: PostgreSQL refuses NUL in text (a 500 there, stored
+    // on SQLite); refused here the same way on both.
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!("{field}: must not contain control characters")));
     }
     Ok(())
 }

@@ -1,0 +1,76 @@
+//! What one client may hold of the daemon (issue 9, first step): a connection that
+//! trickles or idles before its headers is closed after `header_read_timeout_s`; past
+//! `max_connections`, new connections wait rather than being served; text that either
+//! database would refuse (NUL) is a 400 on both.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use roster_e2e::daemon::{Backend, Daemon, backends};
+use serde_json::json;
+
+/// Reads until the server closes the connection; `None` when it is still open after
+/// `patience` (a bound, not a speed target: the daemon's timeout is far shorter).
+fn closed_within(stream: &mut TcpStream, patience: Duration) -> Option<Vec<u8>> {
+    stream.set_read_timeout(Some(patience)).expect("timeout");
+    let mut received = Vec::new();
+    match stream.read_to_end(&mut received) {
+        Ok(_) => Some(received),
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => Some(received),
+        Err(_) => None,
+    }
+}
+
+#[test]
+fn a_connection_that_sends_half_a_header_or_nothing_is_closed() {
+    let d = Daemon::start_with(&Backend::Sqlite, "header_read_timeout_s = 1");
+    let mut half = TcpStream::connect(&d.address).expect("connect");
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ").expect("write");
+    let mut idle = TcpStream::connect(&d.address).expect("connect");
+    assert!(closed_within(&mut half, Duration::from_secs(20)).is_some(), "half a header is not held open");
+    assert!(closed_within(&mut idle, Duration::from_secs(20)).is_some(), "a silent connection is not held open");
+    let health = d.raw("GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200, "the daemon still serves");
+}
+
+#[test]
+fn past_max_connections_new_connections_wait_for_a_free_slot() {
+    let d = Daemon::start_with(&Backend::Sqlite, "max_connections = 2\nheader_read_timeout_s = 60");
+    let holders: Vec<TcpStream> = (0..2).map(|_| TcpStream::connect(&d.address).expect("connect")).collect();
+    // Give the daemon the moment it needs to take both slots.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut third = TcpStream::connect(&d.address).expect("the kernel backlog takes it");
+    third.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+    assert!(closed_within(&mut third, Duration::from_millis(700)).is_none(), "served past the limit");
+    drop(holders);
+    let answer = closed_within(&mut third, Duration::from_secs(20)).expect("served once a slot is free");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+}
+
+#[test]
+fn control_characters_in_text_fields_are_refused_on_both_databases() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        let owner = json!({ "id": "o", "email": "o@example.com", "name": "O" });
+        for (field, body) in [
+            ("name", json!({ "id": "a1", "pack": "studio", "name": "Nul\u{0}Co", "owner": owner })),
+            (
+                "owner.name",
+                json!({ "id": "a2", "pack": "studio", "name": "Co", "owner": { "id": "o", "email": "o@example.com", "name": "O\u{0}" } }),
+            ),
+            (
+                "owner.email",
+                json!({ "id": "a3", "pack": "studio", "name": "Co", "owner": { "id": "o", "email": "o\u{0}@example.com", "name": "O" } }),
+            ),
+        ] {
+            let r = d.call("POST", "/v1/accounts", None, Some(body));
+            assert_eq!((r.status, r.code().as_str()), (400, "invalid_input"), "{backend:?} {field}: {}", r.text);
+            assert!(r.json()["detail"].as_str().unwrap_or_default().starts_with(field), "{field}: {}", r.text);
+        }
+        let put = d.call("PUT", "/v1/principals/p", None, Some(json!({ "email": "p@example.com", "name": "P\u{0}" })));
+        assert_eq!(put.status, 400, "{backend:?}: {}", put.text);
+        let invite = d.call("POST", "/v1/accounts/none/invites", None, Some(json!({ "email": "x\u{0}@example.com" })));
+        assert_eq!(invite.status, 400, "{backend:?}: {}", invite.text);
+    }
+}
