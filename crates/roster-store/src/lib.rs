@@ -11,5 +11,5 @@ pub use audit::{
     AuditActor, AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, PLATFORM_CHAIN,
     actor_principal, is_valid_service_name,
 };
-pub use sea_orm::DbBackend;
+pub use sea_orm::{ConnectionTrait, DbBackend};
 pub use store::{InviteRecord, Store, StoreError, StoreOp, TokenRecord};

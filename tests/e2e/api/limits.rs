@@ -1,7 +1,8 @@
-//! What one client may hold of the daemon (issue 9, first step): a connection that
+//! What one client may hold of the daemon (issue 9, first steps): a connection that
 //! trickles or idles before its headers is closed after `header_read_timeout_s`; past
-//! `max_connections`, new connections wait rather than being served; text that either
-//! database would refuse (NUL) is a 400 on both.
+//! `max_connections`, new connections wait rather than being served; a request without a
+//! valid token is answered before its body is read; text that either database would
+//! refuse (NUL) is a 400 on both.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -72,5 +73,24 @@ fn control_characters_in_text_fields_are_refused_on_both_databases() {
         assert_eq!(put.status, 400, "{backend:?}: {}", put.text);
         let invite = d.call("POST", "/v1/accounts/none/invites", None, Some(json!({ "email": "x\u{0}@example.com" })));
         assert_eq!(invite.status, 400, "{backend:?}: {}", invite.text);
+    }
+}
+
+#[test]
+fn a_request_without_a_valid_token_is_answered_before_its_body_is_read() {
+    let d = Daemon::start(&Backend::Sqlite);
+    for authorization in ["", "Authorization: Bearer rst_0000_1111\r\n"] {
+        let mut stream = TcpStream::connect(&d.address).expect("connect");
+        // A body is announced and never sent: only an answer from the headers can come.
+        let head = format!(
+            "POST /v1/accounts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: 500000\r\n{authorization}\r\n"
+        );
+        stream.write_all(head.as_bytes()).expect("write");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let mut answer = [0u8; 64];
+        let read = stream.read(&mut answer).expect("an answer before the body");
+        let text = String::from_utf8_lossy(&answer[..read]).into_owned();
+        assert!(text.starts_with("HTTP/1.1 401"), "{authorization:?}: {text}");
     }
 }

@@ -74,12 +74,17 @@ const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
 /// Most tokens held; past it the cache starts over (tokens are few; this bounds memory
 /// against a flood of distinct valid tokens).
 const TOKEN_CACHE_CAPACITY: usize = 10_000;
+/// How long an id the database did not know is answered "unknown" without asking again.
+const TOKEN_MISS_TTL: Duration = Duration::from_secs(30);
 
-/// Token records by id, as last read from the database. Unknown ids always go to the
-/// database, so a token created by `rosterd token create` works at once.
+/// Token records by id, as last read from the database, and ids it did not know.
 #[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     records: RwLock<HashMap<String, (TokenRecord, Instant)>>,
+    /// Ids the database did not know, and when it said so: a client repeating an unknown
+    /// token is answered from here, not from the database. New tokens get fresh random
+    /// ids, so this never hides one.
+    misses: RwLock<HashMap<String, Instant>>,
 }
 
 impl TokenCache {
@@ -94,6 +99,19 @@ impl TokenCache {
             records.clear();
         }
         records.insert(record.id.clone(), (record, Instant::now()));
+    }
+
+    fn known_missing(&self, id: &str) -> bool {
+        let misses = self.misses.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        misses.get(id).is_some_and(|read| read.elapsed() < TOKEN_MISS_TTL)
+    }
+
+    fn put_missing(&self, id: &str) {
+        let mut misses = self.misses.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if misses.len() >= TOKEN_CACHE_CAPACITY {
+            misses.clear();
+        }
+        misses.insert(id.to_owned(), Instant::now());
     }
 
     /// Drops a token so its next use reads the database (after a revoke).
@@ -120,11 +138,17 @@ pub(crate) async fn authenticate(
         .ok_or_else(|| unauthenticated("unknown token"))?;
     let record = match cache.get(id) {
         Some(record) => record,
-        None => {
-            let record: TokenRecord = store.token(id).await?.ok_or_else(|| unauthenticated("unknown token"))?;
-            cache.put(record.clone());
-            record
-        }
+        None if cache.known_missing(id) => return Err(unauthenticated("unknown token")),
+        None => match store.token(id).await? {
+            Some(record) => {
+                cache.put(record.clone());
+                record
+            }
+            None => {
+                cache.put_missing(id);
+                return Err(unauthenticated("unknown token"));
+            }
+        },
     };
     let matches: bool = hash(secret).as_bytes().ct_eq(record.secret_hash.as_bytes()).into();
     if !matches {
@@ -140,5 +164,29 @@ pub(crate) async fn authenticate(
             Err(ApiError::invalid("header Roster-Act-As: not a valid principal id"))
         }
         (None, act_as) => Ok(Caller::Service { name: record.name, act_as: act_as.map(str::to_owned) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_store::ConnectionTrait;
+
+    #[tokio::test]
+    async fn an_unknown_token_id_asks_the_database_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url).await.expect("store");
+        store.migrate().await.expect("migrate");
+        let cache = TokenCache::default();
+        let unknown = Some("Bearer rst_0123456789abcdef_00");
+        let first = authenticate(&store, &cache, unknown, None).await.expect_err("unknown");
+        assert_eq!(first.code, Code::Unauthenticated);
+        // With the table gone, only an answer from the cache can still be a 401.
+        store.connection().execute_unprepared("DROP TABLE tokens").await.expect("drop");
+        let again = authenticate(&store, &cache, unknown, None).await.expect_err("still unknown");
+        assert_eq!(again.code, Code::Unauthenticated, "{}", again.detail);
+        let other = authenticate(&store, &cache, Some("Bearer rst_fedcba9876543210_00"), None).await;
+        assert_eq!(other.expect_err("no table").code, Code::Internal, "a new id does go to the database");
     }
 }

@@ -205,6 +205,13 @@ async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_
     if declared.is_some_and(|n| n > app.limits.body_bytes) {
         return Err(too_large(app));
     }
+    // Who is calling is settled from the headers alone, before any of the body is read:
+    // a request without a valid token never has its body buffered.
+    let caller = if endpoint.is_public() {
+        auth::Caller::Service { name: "public".into(), act_as: None }
+    } else {
+        auth::authenticate(&app.store, &app.tokens, authorization.as_deref(), act_as.as_deref()).await?
+    };
     let body = Limited::new(request.into_body(), app.limits.body_bytes).collect().await.map_err(|error| {
         if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
             too_large(app)
@@ -213,11 +220,6 @@ async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_
         }
     })?;
     let req = Req { params: params.into_iter().collect(), query, body: body.to_bytes() };
-    let caller = if endpoint.is_public() {
-        auth::Caller::Service { name: "public".into(), act_as: None }
-    } else {
-        auth::authenticate(&app.store, &app.tokens, authorization.as_deref(), act_as.as_deref()).await?
-    };
     let ctx = Ctx { caller, request_id: request_id.to_owned(), now: now() };
     routes::dispatch(app, &ctx, endpoint, &req).await
 }
