@@ -1,8 +1,9 @@
 //! What one client may hold of the daemon (issue 9, first steps): a connection that
 //! trickles or idles before its headers is closed after `header_read_timeout_s`; past
 //! `max_connections`, new connections wait rather than being served; a request without a
-//! valid token is answered before its body is read; text that either database would
-//! refuse (NUL) is a 400 on both.
+//! valid token is answered before its body is read, and a client that writes its whole
+//! body first still reads the refusal; text that either database would refuse (NUL) is a
+//! 400 on both.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -93,4 +94,21 @@ fn a_request_without_a_valid_token_is_answered_before_its_body_is_read() {
         let text = String::from_utf8_lossy(&answer[..read]).into_owned();
         assert!(text.starts_with("HTTP/1.1 401"), "{authorization:?}: {text}");
     }
+}
+
+#[test]
+fn a_client_that_writes_its_whole_body_first_still_reads_the_refusal() {
+    let d = Daemon::start(&Backend::Sqlite);
+    // Like many HTTP libraries: the whole body goes out before the answer is read.
+    let body = vec![b' '; 900_000];
+    for (what, authorization) in [("no token", String::new()), ("an unknown token", "Bearer rst_0000_1111".into())] {
+        let headers: Vec<(&str, &str)> =
+            if authorization.is_empty() { Vec::new() } else { vec![("Authorization", authorization.as_str())] };
+        let r = roster_e2e::http::send(&d.address, "POST", "/v1/accounts", &headers, &body);
+        assert_eq!(r.status, 401, "{what}: {}", r.text);
+    }
+    let too_large = vec![b' '; 16_000_000];
+    let bearer = format!("Bearer {}", d.token);
+    let r = roster_e2e::http::send(&d.address, "POST", "/v1/accounts", &[("Authorization", &bearer)], &too_large);
+    assert_eq!(r.status, 413, "{}", r.text);
 }

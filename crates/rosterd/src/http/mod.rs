@@ -13,8 +13,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -202,7 +202,9 @@ async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_
     let declared = request::single_header(request.headers(), CONTENT_LENGTH.as_str())?
         .map(|v| v.parse::<usize>().map_err(|_| ApiError::invalid("header Content-Length: not a number")))
         .transpose()?;
+    let body = request.into_body();
     if declared.is_some_and(|n| n > app.limits.body_bytes) {
+        linger(body);
         return Err(too_large(app));
     }
     // Who is calling is settled from the headers alone, before any of the body is read:
@@ -210,18 +212,56 @@ async fn respond(app: &App, routed: Routed, request: Request<Incoming>, request_
     let caller = if endpoint.is_public() {
         auth::Caller::Service { name: "public".into(), act_as: None }
     } else {
-        auth::authenticate(&app.store, &app.tokens, authorization.as_deref(), act_as.as_deref()).await?
-    };
-    let body = Limited::new(request.into_body(), app.limits.body_bytes).collect().await.map_err(|error| {
-        if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-            too_large(app)
-        } else {
-            ApiError::invalid(format!("body: {error}"))
+        match auth::authenticate(&app.store, &app.tokens, authorization.as_deref(), act_as.as_deref()).await {
+            Ok(caller) => caller,
+            Err(error) => {
+                linger(body);
+                return Err(error);
+            }
         }
-    })?;
-    let req = Req { params: params.into_iter().collect(), query, body: body.to_bytes() };
+    };
+    let body = read_body(app, body).await?;
+    let req = Req { params: params.into_iter().collect(), query, body };
     let ctx = Ctx { caller, request_id: request_id.to_owned(), now: now() };
     routes::dispatch(app, &ctx, endpoint, &req).await
+}
+
+/// The body, up to the limit; past it a 413 (and the rest is left to [`linger`]).
+async fn read_body(app: &App, mut body: Incoming) -> Result<Bytes, ApiError> {
+    let mut read = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| ApiError::invalid(format!("body: {error}")))?;
+        if let Some(data) = frame.data_ref() {
+            if read.len() + data.len() > app.limits.body_bytes {
+                linger(body);
+                return Err(too_large(app));
+            }
+            read.extend_from_slice(data);
+        }
+    }
+    Ok(read.freeze())
+}
+
+/// Most of a refused request's body read (and dropped) after answering, and for how long.
+const LINGER: (usize, Duration) = (32 << 20, Duration::from_secs(10));
+
+/// Reads and drops what is left of a refused request's body, within [`LINGER`], so a
+/// client that writes its whole body before reading (as many HTTP libraries do) reads the
+/// refusal instead of a connection reset. Nothing is kept: this costs bandwidth, not
+/// memory, and stops at the bound.
+fn linger(mut body: Incoming) {
+    tokio::spawn(async move {
+        let drain = async {
+            let mut left = LINGER.0;
+            while let Some(Ok(frame)) = body.frame().await {
+                left = left.saturating_sub(frame.data_ref().map_or(0, Bytes::len));
+                if left == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER.1, drain).await;
+    });
 }
 
 fn too_large(app: &App) -> ApiError {
