@@ -454,12 +454,6 @@ impl Engine {
         self.principal_index.get(id, |p| self.principals[p].id.as_str())
     }
 
-    /// Whether the state has ever named the principal (as member, grantee, group member or
-    /// owner): principals are interned on first use and never forgotten.
-    pub fn knows_principal(&self, id: &str) -> bool {
-        self.principal_lookup(id).is_some()
-    }
-
     /// A grant's slot by account and id (live grants only: removed ones leave the index).
     pub(crate) fn grant_lookup(&self, account: AccountId, id: &str) -> Option<&GrantSlot> {
         self.accounts[account].grant_ids.get(id, |slot| self.grants[slot].id.as_str())
