@@ -59,6 +59,8 @@ enum Task {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Write docs/openapi.json from the code (`rosterd openapi`).
+    Openapi,
     /// Scaffold plugins/NAME: a role pack that builds and validates out of the box.
     NewPack {
         /// Pack id: lower-case letters, digits, `_`, starting with a letter.
@@ -112,6 +114,18 @@ fn run_task(task: Task) -> Result<()> {
             }
             command.args(&args);
             run(&mut command, "the benchmark")
+        }
+        Task::Openapi => {
+            let output = cargo(&root)
+                .args(["run", "--quiet", "-p", "rosterd", "--", "openapi"])
+                .output()
+                .context("cannot run rosterd openapi")?;
+            if !output.status.success() {
+                bail!("rosterd openapi failed: {}", String::from_utf8_lossy(&output.stderr));
+            }
+            std::fs::write(root.join("docs/openapi.json"), output.stdout).context("cannot write docs/openapi.json")?;
+            println!("wrote docs/openapi.json");
+            Ok(())
         }
         Task::Run { args } => {
             build_plugins(&root, false)?;

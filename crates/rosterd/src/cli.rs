@@ -44,6 +44,8 @@ pub(crate) enum Command {
     /// Inspect and validate role packs.
     #[command(subcommand)]
     Packs(PacksCommand),
+    /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves).
+    Openapi,
 }
 
 #[derive(Subcommand, Debug)]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Result, bail};
 use figment::Figment;
@@ -95,8 +96,33 @@ pub(crate) struct ServerConfig {
     pub(crate) header_read_timeout_s: u64,
     /// Most connections served at once; further ones wait in the listen backlog.
     pub(crate) max_connections: usize,
+    /// Seconds a connection may stay with no byte moving either way (a stalled upload, a
+    /// client that stops reading its answer) before it is closed. At least
+    /// `request_timeout_s`, so a request being answered is never cut by it.
+    pub(crate) idle_timeout_s: u64,
+    /// Seconds from a request's headers to its answer, body upload included (408 after).
+    pub(crate) request_timeout_s: u64,
     /// Whether HTTP/2 (cleartext, prior knowledge) is served; off by default.
     pub(crate) http2: bool,
+    /// Streams one HTTP/2 connection may have open at once.
+    pub(crate) http2_max_concurrent_streams: u32,
+    /// Largest header list (bytes) an HTTP/2 request may send.
+    pub(crate) http2_max_header_list_bytes: u32,
+}
+
+impl ServerConfig {
+    /// The limits the accept loop and the connections enforce.
+    pub(crate) fn connection_limits(&self) -> crate::http::ConnectionLimits {
+        crate::http::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_s),
+            idle_timeout: Duration::from_secs(self.idle_timeout_s),
+            request_timeout: Duration::from_secs(self.request_timeout_s),
+            max_connections: self.max_connections,
+            http2: self.http2,
+            http2_max_concurrent_streams: self.http2_max_concurrent_streams,
+            http2_max_header_list_bytes: self.http2_max_header_list_bytes,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -110,7 +136,11 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("data"),
             header_read_timeout_s: connections.header_read_timeout.as_secs(),
             max_connections: connections.max_connections,
+            idle_timeout_s: connections.idle_timeout.as_secs(),
+            request_timeout_s: connections.request_timeout.as_secs(),
             http2: connections.http2,
+            http2_max_concurrent_streams: connections.http2_max_concurrent_streams,
+            http2_max_header_list_bytes: connections.http2_max_header_list_bytes,
         }
     }
 }
@@ -157,10 +187,22 @@ impl Config {
             || server.batch_limit == 0
             || server.header_read_timeout_s == 0
             || server.max_connections == 0
+            || server.request_timeout_s == 0
+            || server.http2_max_concurrent_streams == 0
+            || server.http2_max_header_list_bytes == 0
         {
             bail!(
                 "invalid configuration: server.body_limit_bytes, server.batch_limit, \
-                 server.header_read_timeout_s and server.max_connections must be above 0"
+                 server.header_read_timeout_s, server.max_connections, server.request_timeout_s, \
+                 server.http2_max_concurrent_streams and server.http2_max_header_list_bytes must be above 0"
+            );
+        }
+        if server.idle_timeout_s < server.request_timeout_s {
+            bail!(
+                "invalid configuration: server.idle_timeout_s ({}) must be at least server.request_timeout_s ({}), \
+                 or a request being answered could be cut off",
+                server.idle_timeout_s,
+                server.request_timeout_s
             );
         }
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();

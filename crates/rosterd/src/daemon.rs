@@ -164,11 +164,7 @@ pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>)
     println!("rosterd listening on http://{bound}");
     let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
     let app = Arc::new(App::new(engine, store, packs, limits));
-    let connections = crate::http::ConnectionLimits {
-        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_s),
-        max_connections: config.server.max_connections,
-        http2: config.server.http2,
-    };
+    let connections = config.server.connection_limits();
     let grace = Duration::from_secs(config.server.shutdown_grace_s);
     crate::http::serve(app, listener, connections, shutdown_signal(), grace).await?;
     println!("rosterd stopped");

@@ -41,6 +41,11 @@ fn run(cli: &cli::Cli, config: &config::Config) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(daemon::serve(config, *listen))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Openapi => {
+            let mut stdout = std::io::stdout();
+            write!(stdout, "{}", http::openapi::generate()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             runtime()?.block_on(daemon::open_store(config))?;
             println!("database is up to date");

@@ -10,19 +10,9 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use roster_e2e::daemon::{Backend, Daemon, backends};
-use serde_json::json;
 
-/// Reads until the server closes the connection; `None` when it is still open after
-/// `patience` (a bound, not a speed target: the daemon's timeout is far shorter).
-fn closed_within(stream: &mut TcpStream, patience: Duration) -> Option<Vec<u8>> {
-    stream.set_read_timeout(Some(patience)).expect("timeout");
-    let mut received = Vec::new();
-    match stream.read_to_end(&mut received) {
-        Ok(_) => Some(received),
-        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => Some(received),
-        Err(_) => None,
-    }
-}
+use super::closed_within;
+use serde_json::json;
 
 #[test]
 fn a_connection_that_sends_half_a_header_or_nothing_is_closed() {

@@ -10,8 +10,13 @@ mod limits;
 mod reads;
 mod restart;
 mod seeds;
+mod surface;
 mod telemetry;
 mod tour;
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::time::Duration;
 
 use roster_e2e::daemon::Daemon;
 use serde_json::{Value, json};
@@ -75,4 +80,16 @@ pub(crate) fn audit_count(d: &Daemon, account: &str) -> usize {
 pub(crate) fn role_of(d: &Daemon, account: &str, principal: &str) -> Value {
     d.call("GET", &format!("/v1/accounts/{account}/members/{principal}"), None, None).json()["membership"]["role"]
         .clone()
+}
+
+/// Reads until the server closes the connection; `None` when it is still open after
+/// `patience` (a bound, not a speed target: the daemon's timeout is far shorter).
+pub(crate) fn closed_within(stream: &mut TcpStream, patience: Duration) -> Option<Vec<u8>> {
+    stream.set_read_timeout(Some(patience)).expect("timeout");
+    let mut received = Vec::new();
+    match stream.read_to_end(&mut received) {
+        Ok(_) => Some(received),
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => Some(received),
+        Err(_) => None,
+    }
 }

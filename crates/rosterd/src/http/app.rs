@@ -3,6 +3,8 @@
 //! changes to the in-memory engine. Writers are serialised; readers never wait on the
 //! database.
 
+use std::sync::Arc;
+
 use roster_core::{Actor, Change, Engine, Operation};
 use roster_plugin::LoadedPack;
 use roster_store::DbBackend as sea_orm_backend;
@@ -10,8 +12,8 @@ use roster_store::{AuditChain, AuditRecord, Store, StoreOp};
 use tokio::sync::{Mutex, RwLock};
 use tracing::Instrument;
 
+use super::extract::Ctx;
 use super::problem::{ApiError, Code};
-use super::request::Ctx;
 
 /// Request limits.
 #[derive(Clone, Copy, Debug)]
@@ -94,13 +96,29 @@ impl App {
     }
 
     /// A management operation with its audit event: the common case of [`App::write`].
-    pub(crate) async fn manage(&self, ctx: &Ctx, operation: Operation, audit: Audit) -> Result<u64, ApiError> {
+    pub(crate) async fn manage(
+        self: &Arc<Self>,
+        ctx: &Ctx,
+        operation: Operation,
+        audit: Audit,
+    ) -> Result<u64, ApiError> {
         let write = Write { operation: Some(operation), extra: Vec::new(), audit: Some(audit), plan_as: None };
         Ok(self.write(ctx, write).await?.0)
     }
 
     /// Plans, commits and applies one write; returns the new revision and the changes.
-    pub(crate) async fn write(&self, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
+    ///
+    /// The write runs on its own task, to its end, even when the request that asked for it
+    /// is dropped (the client went away, the request timeout fired): cut off between the
+    /// database's commit and the engine's, the snapshot would fall behind the database.
+    pub(crate) async fn write(self: &Arc<Self>, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
+        let (app, ctx) = (Arc::clone(self), ctx.clone());
+        tokio::spawn(async move { app.write_to_the_end(&ctx, write).await }.in_current_span())
+            .await
+            .map_err(|error| ApiError::new(Code::Internal, format!("the write did not finish: {error}")))?
+    }
+
+    async fn write_to_the_end(&self, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
         let _one_writer = self.writer.lock().await;
         let engine = self.engine.read().await;
         let actor = write.plan_as.clone().unwrap_or_else(|| ctx.caller.actor());

@@ -6,7 +6,8 @@ use roster_core::{ManagementError, QueryError};
 use roster_store::StoreError;
 
 /// The stable machine words of API.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum Code {
     InvalidInput,
     Unauthenticated,
@@ -16,6 +17,7 @@ pub(crate) enum Code {
     Conflict,
     PolicyViolation,
     PayloadTooLarge,
+    RequestTimeout,
     Stale,
     Internal,
 }
@@ -31,6 +33,7 @@ impl Code {
             Code::Conflict => "conflict",
             Code::PolicyViolation => "policy_violation",
             Code::PayloadTooLarge => "payload_too_large",
+            Code::RequestTimeout => "request_timeout",
             Code::Stale => "stale",
             Code::Internal => "internal",
         }
@@ -44,6 +47,7 @@ impl Code {
             Code::NotFound => 404,
             Code::MethodNotAllowed => 405,
             Code::Conflict | Code::Stale => 409,
+            Code::RequestTimeout => 408,
             Code::PayloadTooLarge => 413,
             Code::PolicyViolation => 422,
             Code::Internal => 500,
@@ -60,6 +64,7 @@ impl Code {
             Code::Conflict => "Conflict",
             Code::PolicyViolation => "Refused by the pack's policy",
             Code::PayloadTooLarge => "Request body too large",
+            Code::RequestTimeout => "Request timeout",
             Code::Stale => "Revision not reached",
             Code::Internal => "Internal error",
         }
@@ -96,13 +101,39 @@ impl ApiError {
 
     /// The problem document.
     pub(crate) fn body(&self) -> serde_json::Value {
-        serde_json::json!({
-            "type": format!("https://roster.dev/problems/{}", self.code.as_str()),
-            "title": self.code.title(),
-            "status": self.code.status(),
-            "detail": self.detail,
-            "code": self.code.as_str(),
-        })
+        let problem = Problem {
+            kind: format!("https://roster.dev/problems/{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.code.status(),
+            detail: self.detail.clone(),
+            code: self.code,
+        };
+        serde_json::to_value(problem).unwrap_or_default()
+    }
+}
+
+/// A refusal as the API sends it (RFC 9457 problem+json).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem {
+    /// `https://roster.dev/problems/<code>`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// A short summary of the code.
+    title: String,
+    /// The HTTP status.
+    status: u16,
+    /// What was refused and why, naming the field or header at fault.
+    detail: String,
+    /// The stable machine word: what a client branches on.
+    code: Code,
+}
+
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.code.status())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let content_type = [(axum::http::header::CONTENT_TYPE, "application/problem+json")];
+        (status, content_type, self.body().to_string()).into_response()
     }
 }
 

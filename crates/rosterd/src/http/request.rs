@@ -1,20 +1,9 @@
-//! What every handler gets: the caller, the request id, the time, and strict parsing of
-//! JSON bodies, path ids and query strings (each failure names the offending field).
-
-use std::collections::BTreeMap;
+//! Strict parsing of what a request carries: JSON bodies, ids and identity headers (each
+//! failure names the offending field or header).
 
 use serde::Deserialize;
 
-use super::auth::Caller;
 use super::problem::ApiError;
-
-/// One request's context.
-#[derive(Clone, Debug)]
-pub(crate) struct Ctx {
-    pub(crate) caller: Caller,
-    pub(crate) request_id: String,
-    pub(crate) now: i64,
-}
 
 /// Parses a JSON body strictly; the error names the field (`owner.email: invalid type …`).
 pub(crate) fn json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, ApiError> {
@@ -49,57 +38,6 @@ pub(crate) fn id<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
         Err(ApiError::invalid(format!(
             "{field}: `{value}` is not a valid id (1-128 characters of A-Z a-z 0-9 _ . : @ -)"
         )))
-    }
-}
-
-/// The query string as a map; repeated keys keep the last value.
-pub(crate) fn query(raw: Option<&str>) -> BTreeMap<String, String> {
-    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
-}
-
-/// A numeric query parameter within bounds, or its default.
-pub(crate) fn query_number(
-    query: &BTreeMap<String, String>,
-    key: &str,
-    default: u64,
-    max: u64,
-) -> Result<u64, ApiError> {
-    match query.get(key) {
-        None => Ok(default),
-        Some(text) => match text.parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::invalid(format!("{key}: must be a number from 1 to {max}"))),
-        },
-    }
-}
-
-/// Refuses query parameters the endpoint does not know.
-pub(crate) fn known_query(query: &BTreeMap<String, String>, known: &[&str]) -> Result<(), ApiError> {
-    match query.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(unknown) => {
-            Err(ApiError::invalid(format!("{unknown}: unknown query parameter (known: {})", known.join(", "))))
-        }
-        None => Ok(()),
-    }
-}
-
-/// A routed request: path parameters, query and body.
-pub(crate) struct Req {
-    pub(crate) params: BTreeMap<String, String>,
-    pub(crate) query: BTreeMap<String, String>,
-    pub(crate) body: bytes::Bytes,
-}
-
-impl Req {
-    /// A path parameter, checked against the id alphabet.
-    pub(crate) fn param(&self, name: &str) -> Result<&str, ApiError> {
-        let value = self.params.get(name).map(String::as_str).unwrap_or_default();
-        id(name, value)
-    }
-
-    /// The JSON body.
-    pub(crate) fn json<'a, T: Deserialize<'a>>(&'a self) -> Result<T, ApiError> {
-        json(&self.body)
     }
 }
 

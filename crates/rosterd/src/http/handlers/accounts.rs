@@ -1,5 +1,8 @@
 //! Accounts (top-level and child) and principal profiles.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
 use roster_store::StoreOp;
@@ -7,13 +10,14 @@ use serde::Deserialize;
 
 use super::{Reply, platform_only, read_guard};
 use crate::http::app::{App, Audit, Write};
+use crate::http::extract::{Ctx, Json, Params};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req};
 
 /// A principal as requests describe one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PrincipalIn {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     pub(crate) id: Id,
     pub(crate) email: String,
     pub(crate) name: String,
@@ -65,26 +69,35 @@ pub(crate) fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateAccount {
+pub(crate) struct CreateAccount {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     id: Id,
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     pack: Id,
     name: String,
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     parent: Option<Id>,
     owner: PrincipalIn,
 }
 
-pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: CreateAccount = req.json()?;
+/// Creates an account (top-level, or a child of `parent`) with its owner.
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccount,
+    responses((status = 201, description = "The account, with `revision`")))]
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Json(body): Json<CreateAccount>,
+) -> Result<Reply, ApiError> {
     check_name("name", &body.name)?;
     body.owner.check("owner")?;
     if app.engine.read().await.pack(&body.pack).is_none() {
         return Err(ApiError::not_found(format!("pack: `{}` is not loaded", body.pack)));
     }
     let mut extra = vec![StoreOp::AccountName { account: body.id.to_string(), name: body.name.clone() }];
-    extra.extend(new_profile(app, ctx, &body.owner.id, &body.owner.email, &body.owner.name).await?);
+    extra.extend(new_profile(&app, &ctx, &body.owner.id, &body.owner.email, &body.owner.name).await?);
     let write = Write {
         operation: Some(Operation::CreateAccount {
             id: body.id.to_string(),
@@ -96,8 +109,8 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         audit: Some(Audit::account(&body.id, "account.create", format!("account:{}", body.id))),
         plan_as: None,
     };
-    let (revision, _) = app.write(ctx, write).await?;
-    let view = view(app, &body.id).await?;
+    let (revision, _) = app.write(&ctx, write).await?;
+    let view = view(&app, &body.id).await?;
     Reply::written(201, view, revision)
 }
 
@@ -114,39 +127,52 @@ async fn view(app: &App, account: &str) -> Result<serde_json::Value, ApiError> {
     }))
 }
 
-pub(crate) async fn get(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// An account: pack, name, parent and child accounts.
+#[utoipa::path(get, path = "/v1/accounts/{account}", tag = "accounts", params(("account" = String, Path, description = "Account id")),
+    responses((status = 200, description = "The account")))]
+pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    read_guard(app, ctx, account, None).await?;
-    Reply::ok(view(app, account).await?)
+    read_guard(&app, &ctx, account, None).await?;
+    Reply::ok(view(&app, account).await?)
 }
 
-pub(crate) async fn children(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// An account's child accounts.
+#[utoipa::path(get, path = "/v1/accounts/{account}/children", tag = "accounts", params(("account" = String, Path, description = "Account id")),
+    responses((status = 200, description = "`items`: child account ids")))]
+pub(crate) async fn children(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    read_guard(app, ctx, account, None).await?;
+    read_guard(&app, &ctx, account, None).await?;
     let children = app.engine.read().await.child_accounts(account);
     Reply::ok(serde_json::json!({ "items": children }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PutPrincipal {
+pub(crate) struct PutPrincipal {
     email: String,
     name: String,
 }
 
-pub(crate) async fn put_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Creates or updates a principal's profile (the platform sets emails; a principal may rename itself).
+#[utoipa::path(put, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id")), request_body = PutPrincipal,
+    responses((status = 200, description = "The profile, with `revision`")))]
+pub(crate) async fn put_principal(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<PutPrincipal>,
+) -> Result<Reply, ApiError> {
     let principal = req.param("principal")?;
-    let body: PutPrincipal = req.json()?;
     check_email("email", &body.email)?;
     check_name("name", &body.name)?;
     if !ctx.caller.is_platform() {
         // A principal renames itself; its email (what invites bind to) is the platform's.
         if !matches!(ctx.caller.actor(), Actor::Principal(ref p) if p == principal) {
-            platform_only(ctx, "changing another principal's profile")?;
+            platform_only(&ctx, "changing another principal's profile")?;
         }
         let stored = app.store.principal(principal).await?;
         if stored.as_ref().is_none_or(|(email, _)| !email.eq_ignore_ascii_case(&body.email)) {
-            platform_only(ctx, "setting a principal's email")?;
+            platform_only(&ctx, "setting a principal's email")?;
         }
     }
     let op = StoreOp::Principal { id: principal.to_owned(), email: body.email.clone(), name: body.name.clone() };
@@ -155,11 +181,14 @@ pub(crate) async fn put_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Rep
         app.store.principal(principal).await?.map(|(email, name)| serde_json::json!({ "email": email, "name": name }));
     let after = serde_json::json!({ "email": body.email, "name": body.name });
     let audit = Audit::platform("principal.update", format!("principal:{principal}"), before, Some(after));
-    let (revision, _) = app.write(ctx, Write::records(vec![op], audit)).await?;
+    let (revision, _) = app.write(&ctx, Write::records(vec![op], audit)).await?;
     Reply::written(200, serde_json::json!({ "id": principal, "email": body.email, "name": body.name }), revision)
 }
 
-pub(crate) async fn get_principal(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// A principal's profile and the memberships the caller may see.
+#[utoipa::path(get, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id")),
+    responses((status = 200, description = "The profile and memberships")))]
+pub(crate) async fn get_principal(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let principal = req.param("principal")?;
     let profile = app.store.principal(principal).await?;
     let engine = app.engine.read().await;

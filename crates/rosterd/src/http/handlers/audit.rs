@@ -8,13 +8,16 @@
 //! member were not a member. Pages are cursored by revision, which other accounts' writes
 //! advance too.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::Actor;
 use roster_store::{AuditChain, AuditEvent, ChainReport};
 
 use super::{Reply, platform_only, read_guard};
 use crate::http::app::App;
+use crate::http::extract::{Ctx, Params, Query};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, known_query, query_number};
 
 /// The query of a page.
 struct Page<'a> {
@@ -24,10 +27,10 @@ struct Page<'a> {
     action: Option<&'a str>,
 }
 
-fn page(req: &Req) -> Result<Page<'_>, ApiError> {
-    known_query(&req.query, &["cursor", "limit", "actor", "action"])?;
-    let limit = query_number(&req.query, "limit", 100, 1000)?;
-    let after = match req.query.get("cursor") {
+fn page(query: &Query) -> Result<Page<'_>, ApiError> {
+    query.known(&["cursor", "limit", "actor", "action"])?;
+    let limit = query.number("limit", 100, 1000)?;
+    let after = match query.get("cursor") {
         None => 0,
         Some(text) => text
             .parse::<i64>()
@@ -38,8 +41,8 @@ fn page(req: &Req) -> Result<Page<'_>, ApiError> {
     Ok(Page {
         after,
         limit,
-        actor: req.query.get("actor").map(String::as_str),
-        action: req.query.get("action").map(String::as_str),
+        actor: query.get("actor").map(String::as_str),
+        action: query.get("action").map(String::as_str),
     })
 }
 
@@ -85,17 +88,20 @@ async fn collect(
     Ok((events, next_cursor.flatten()))
 }
 
-pub(crate) async fn list(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// The account's audit trail, oldest first.
+#[utoipa::path(get, path = "/v1/accounts/{account}/audit", tag = "audit", params(("account" = String, Path, description = "Account id"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-1000 (default 100)"), ("actor" = Option<String>, Query, description = "Only events by this actor"), ("action" = Option<String>, Query, description = "Only events with this action")),
+    responses((status = 200, description = "`items` and `next_cursor`")))]
+pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let page = page(req)?;
-    read_guard(app, ctx, account, Some("audit.view")).await?;
+    let page = page(&query)?;
+    read_guard(&app, &ctx, account, Some("audit.view")).await?;
     let chain = AuditChain::account(account);
     if ctx.caller.is_platform() {
-        let (events, next_cursor) = collect(app, &chain, &page, None).await?;
+        let (events, next_cursor) = collect(&app, &chain, &page, None).await?;
         return Reply::ok(serde_json::json!({ "items": events, "next_cursor": next_cursor }));
     }
     let actor = ctx.caller.actor();
-    let (events, next_cursor) = collect(app, &chain, &page, Some((&actor, account))).await?;
+    let (events, next_cursor) = collect(&app, &chain, &page, Some((&actor, account))).await?;
     let items: Vec<serde_json::Value> = events.into_iter().map(without_chain_fields).collect();
     Reply::ok(serde_json::json!({ "items": items, "next_cursor": next_cursor }))
 }
@@ -110,10 +116,18 @@ fn without_chain_fields(event: AuditEvent) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn verify(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Verifies the account's audit chain.
+#[utoipa::path(get, path = "/v1/accounts/{account}/audit/verify", tag = "audit", params(("account" = String, Path, description = "Account id")),
+    responses((status = 200, description = "`ok`, and the first problem found")))]
+pub(crate) async fn verify(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    query: Query,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    known_query(&req.query, &[])?;
-    read_guard(app, ctx, account, Some("audit.view")).await?;
+    query.known(&[])?;
+    read_guard(&app, &ctx, account, Some("audit.view")).await?;
     let report = app.store.verify_audit(&AuditChain::account(account)).await?;
     if ctx.caller.is_platform() {
         return Reply::ok(report);
@@ -131,15 +145,21 @@ fn verdict_only(report: &ChainReport) -> serde_json::Value {
     verdict
 }
 
-pub(crate) async fn platform_list(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    platform_only(ctx, "reading the platform audit trail")?;
-    let page = page(req)?;
-    let (events, next_cursor) = collect(app, &AuditChain::Platform, &page, None).await?;
+/// The platform trail (tokens, profiles): service tokens only.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-1000 (default 100)"), ("actor" = Option<String>, Query, description = "Only events by this actor"), ("action" = Option<String>, Query, description = "Only events with this action")),
+    responses((status = 200, description = "`items` and `next_cursor`")))]
+pub(crate) async fn platform_list(State(app): State<Arc<App>>, ctx: Ctx, query: Query) -> Result<Reply, ApiError> {
+    platform_only(&ctx, "reading the platform audit trail")?;
+    let page = page(&query)?;
+    let (events, next_cursor) = collect(&app, &AuditChain::Platform, &page, None).await?;
     Reply::ok(serde_json::json!({ "items": events, "next_cursor": next_cursor }))
 }
 
-pub(crate) async fn platform_verify(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    platform_only(ctx, "verifying the platform audit trail")?;
-    known_query(&req.query, &[])?;
+/// Verifies the platform trail: service tokens only.
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+    responses((status = 200, description = "`ok`, and the first problem found")))]
+pub(crate) async fn platform_verify(State(app): State<Arc<App>>, ctx: Ctx, query: Query) -> Result<Reply, ApiError> {
+    platform_only(&ctx, "verifying the platform audit trail")?;
+    query.known(&[])?;
     Reply::ok(app.store.verify_audit(&AuditChain::Platform).await?)
 }

@@ -4,23 +4,27 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::Engine;
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLockReadGuard;
 
 use super::Reply;
 use crate::http::app::App;
+use crate::http::extract::{Ctx, Json, JsonBytes};
 use crate::http::problem::{ApiError, Code};
-use crate::http::request::{Ctx, Req, id};
+use crate::http::request::{self, id};
 
 /// How long a decision waits for `min_revision` before answering `stale`.
 const REVISION_WAIT: Duration = Duration::from_millis(1500);
 
 /// One question. Ids borrow from the request body when they hold no escapes, so a batch
 /// of checks is read without an allocation per id.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Check<'a> {
+pub(crate) struct Check<'a> {
     #[serde(borrow)]
     account: Cow<'a, str>,
     #[serde(borrow)]
@@ -94,29 +98,43 @@ fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> 
     }
 }
 
-pub(crate) async fn check(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: Check = req.json()?;
-    let engine = engine_at(app, body.min_revision).await?;
+/// May the principal do this, on this resource (and why, with `explain`)?
+#[utoipa::path(post, path = "/v1/check", tag = "decisions", request_body = Check,
+    responses((status = 200, description = "`allowed`, `explanation` when asked, `revision`")))]
+pub(crate) async fn check(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Reply, ApiError> {
+    let body: Check = request::json(&bytes)?;
+    let engine = engine_at(&app, body.min_revision).await?;
     let span = tracing::info_span!(
         "roster.check",
         "roster.account" = %body.account,
         "roster.permission" = %body.permission,
         "roster.allowed" = tracing::field::Empty,
     );
-    let answer = span.in_scope(|| answer(&engine, ctx, &body))?;
+    let answer = span.in_scope(|| answer(&engine, &ctx, &body))?;
     span.record("roster.allowed", answer.allowed);
     Reply::ok(CheckReply { answer, revision: engine.revision() })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Batch<'a> {
+pub(crate) struct Batch<'a> {
     #[serde(borrow)]
     checks: Vec<Check<'a>>,
 }
 
-pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: Batch = req.json()?;
+/// Many checks in one call, answered in order.
+#[utoipa::path(post, path = "/v1/check/batch", tag = "decisions", request_body = Batch,
+    responses((status = 200, description = "`results` in request order, `revision`")))]
+pub(crate) async fn batch(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Reply, ApiError> {
+    let body: Batch = request::json(&bytes)?;
     if body.checks.len() > app.limits.batch {
         return Err(ApiError::invalid(format!(
             "checks: at most {} per batch, got {}",
@@ -125,7 +143,7 @@ pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiE
         )));
     }
     let min_revision = body.checks.iter().filter_map(|c| c.min_revision).max();
-    let engine = engine_at(app, min_revision).await?;
+    let engine = engine_at(&app, min_revision).await?;
     // One span for the whole batch: a span per check would dominate the cost of a batch.
     let span = tracing::info_span!("roster.check_batch", "roster.checks" = body.checks.len());
     let _entered = span.enter();
@@ -134,15 +152,15 @@ pub(crate) async fn batch(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiE
         .iter()
         .enumerate()
         .map(|(i, check)| {
-            answer(&engine, ctx, check).map_err(|e| ApiError::new(e.code, format!("checks[{i}]: {}", e.detail)))
+            answer(&engine, &ctx, check).map_err(|e| ApiError::new(e.code, format!("checks[{i}]: {}", e.detail)))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Reply::ok(BatchReply { results, revision: engine.revision() })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Permissions {
+pub(crate) struct Permissions {
     account: String,
     principal: String,
     #[serde(default)]
@@ -151,11 +169,17 @@ struct Permissions {
     min_revision: Option<u64>,
 }
 
-pub(crate) async fn permissions(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: Permissions = req.json()?;
+/// A principal's effective permissions and roles in an account (or on a resource).
+#[utoipa::path(post, path = "/v1/permissions", tag = "decisions", request_body = Permissions,
+    responses((status = 200, description = "`permissions`, `roles`, `revision`")))]
+pub(crate) async fn permissions(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Json(body): Json<Permissions>,
+) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
     id("principal", &body.principal)?;
-    let engine = engine_at(app, body.min_revision).await?;
+    let engine = engine_at(&app, body.min_revision).await?;
     let resource = body.resource.as_deref();
     engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), resource, ctx.now)?;
     let effective = engine.effective_permissions(&body.account, &body.principal, body.resource.as_deref(), ctx.now)?;
@@ -164,9 +188,9 @@ pub(crate) async fn permissions(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LookupResources {
+pub(crate) struct LookupResources {
     account: String,
     principal: String,
     permission: String,
@@ -180,15 +204,21 @@ struct LookupResources {
     min_revision: Option<u64>,
 }
 
-pub(crate) async fn lookup_resources(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: LookupResources = req.json()?;
+/// The resources of a type on which a principal holds a permission.
+#[utoipa::path(post, path = "/v1/lookup/resources", tag = "decisions", request_body = LookupResources,
+    responses((status = 200, description = "`items`, `next_cursor`, `revision`")))]
+pub(crate) async fn lookup_resources(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Json(body): Json<LookupResources>,
+) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
     id("principal", &body.principal)?;
     let limit = body.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit: must be from 1 to 1000"));
     }
-    let engine = engine_at(app, body.min_revision).await?;
+    let engine = engine_at(&app, body.min_revision).await?;
     engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), None, ctx.now)?;
     let all = engine.lookup_resources(&body.account, &body.principal, &body.permission, &body.ty, ctx.now)?;
     let cursor = body.cursor.unwrap_or_default();
@@ -202,9 +232,9 @@ pub(crate) async fn lookup_resources(app: &App, ctx: &Ctx, req: &Req) -> Result<
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LookupSubjects {
+pub(crate) struct LookupSubjects {
     account: String,
     permission: String,
     #[serde(default)]
@@ -213,13 +243,19 @@ struct LookupSubjects {
     min_revision: Option<u64>,
 }
 
-pub(crate) async fn lookup_subjects(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: LookupSubjects = req.json()?;
+/// The principals holding a permission in an account (or on a resource).
+#[utoipa::path(post, path = "/v1/lookup/subjects", tag = "decisions", request_body = LookupSubjects,
+    responses((status = 200, description = "`principals`, `revision`")))]
+pub(crate) async fn lookup_subjects(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Json(body): Json<LookupSubjects>,
+) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
     if !ctx.caller.is_platform() {
-        super::read_guard(app, ctx, &body.account, Some("member.view")).await?;
+        super::read_guard(&app, &ctx, &body.account, Some("member.view")).await?;
     }
-    let engine = engine_at(app, body.min_revision).await?;
+    let engine = engine_at(&app, body.min_revision).await?;
     let actor = ctx.caller.actor();
     engine.may_ask(&actor, &body.account, None, body.resource.as_deref(), ctx.now)?;
     let subjects: Vec<String> = engine

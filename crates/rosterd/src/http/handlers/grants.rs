@@ -1,19 +1,22 @@
 //! Resources, grants, groups and custom roles of an account.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::ids::Id;
 use roster_core::{Operation, PermissionRule, RoleDef, Subject};
 use serde::Deserialize;
 
 use super::{Reply, new_id, read_guard};
 use crate::http::app::{App, Audit};
+use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, known_query};
 
 fn audit(account: &str, action: &'static str, target: String) -> Audit {
     Audit::account(account, action, target)
 }
 
-fn resource_name(req: &Req) -> Result<String, ApiError> {
+fn resource_name(req: &Params) -> Result<String, ApiError> {
     let ty = req.param("type")?;
     let rid = req.param("id")?;
     Ok(format!("{ty}:{rid}"))
@@ -29,19 +32,27 @@ fn check_resource(field: &str, resource: &str) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateResource {
+pub(crate) struct CreateResource {
     resource: String,
     #[serde(default)]
     parent: Option<String>,
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     owner: Option<Id>,
 }
 
-pub(crate) async fn create_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Registers a resource (with its parent and owner).
+#[utoipa::path(post, path = "/v1/accounts/{account}/resources", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateResource,
+    responses((status = 201, description = "The resource, with `revision`")))]
+pub(crate) async fn create_resource(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<CreateResource>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: CreateResource = req.json()?;
     check_resource("resource", &body.resource)?;
     if let Some(parent) = &body.parent {
         check_resource("parent", parent)?;
@@ -52,15 +63,18 @@ pub(crate) async fn create_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<R
         parent: body.parent,
         owner: body.owner.map(String::from),
     };
-    let revision = app.manage(ctx, operation, audit(account, "resource.create", body.resource.clone())).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "resource.create", body.resource.clone())).await?;
     let view = app.engine.read().await.resource(account, &body.resource);
     Reply::written(201, view, revision)
 }
 
-pub(crate) async fn get_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// One resource.
+#[utoipa::path(get, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
+    responses((status = 200, description = "The resource")))]
+pub(crate) async fn get_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let name = resource_name(req)?;
-    read_guard(app, ctx, account, None).await?;
+    let name = resource_name(&req)?;
+    read_guard(&app, &ctx, account, None).await?;
     let engine = app.engine.read().await;
     let actor = ctx.caller.actor();
     // Read with the type's `.view` only; one the caller may not view does not exist for them.
@@ -71,44 +85,66 @@ pub(crate) async fn get_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
     Reply::ok(view)
 }
 
-pub(crate) async fn delete_resource(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Deletes a resource, its descendants and the grants on them.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
+    responses((status = 200, description = "`deleted`, with `revision`")))]
+pub(crate) async fn delete_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let name = resource_name(req)?;
+    let name = resource_name(&req)?;
     let operation = Operation::DeleteResource { account: account.to_owned(), resource: name.clone() };
-    let revision = app.manage(ctx, operation, audit(account, "resource.delete", name.clone())).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "resource.delete", name.clone())).await?;
     Reply::written(200, serde_json::json!({ "deleted": name }), revision)
 }
 
-pub(crate) async fn list_grants(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// The grants the caller may see.
+#[utoipa::path(get, path = "/v1/accounts/{account}/grants", tag = "grants",
+    params(("account" = String, Path, description = "Account id"), ("resource" = Option<String>, Query, description = "Only grants on this resource"),
+        ("subject" = Option<String>, Query, description = "Only grants to this subject (`principal:<id>` or `group:<id>`)")),
+    responses((status = 200, description = "`items`")))]
+pub(crate) async fn list_grants(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    query: Query,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    known_query(&req.query, &["resource", "subject"])?;
-    read_guard(app, ctx, account, None).await?;
+    query.known(&["resource", "subject"])?;
+    read_guard(&app, &ctx, account, None).await?;
     let items = app.engine.read().await.grants_visible_to(
         &ctx.caller.actor(),
         account,
-        req.query.get("resource").map(String::as_str),
-        req.query.get("subject").map(String::as_str),
+        query.get("resource").map(String::as_str),
+        query.get("subject").map(String::as_str),
         ctx.now,
     );
     Reply::ok(serde_json::json!({ "items": items }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateGrant {
+pub(crate) struct CreateGrant {
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     id: Option<Id>,
     subject: String,
     #[serde(default)]
     resource: Option<String>,
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     role: Id,
     #[serde(default)]
     expires_at: Option<i64>,
 }
 
-pub(crate) async fn create_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Grants a role on a resource (or the account) to a principal or group.
+#[utoipa::path(post, path = "/v1/accounts/{account}/grants", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateGrant,
+    responses((status = 201, description = "The grant, with `revision`")))]
+pub(crate) async fn create_grant(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<CreateGrant>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: CreateGrant = req.json()?;
     let subject: Subject = body.subject.parse().map_err(|e: String| ApiError::invalid(format!("subject: {e}")))?;
     if let Some(resource) = &body.resource {
         check_resource("resource", resource)?;
@@ -125,17 +161,21 @@ pub(crate) async fn create_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
         role: body.role.into(),
         expires_at: body.expires_at,
     };
-    let revision = app.manage(ctx, operation, audit(account, "grant.create", format!("grant:{grant_id}"))).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "grant.create", format!("grant:{grant_id}"))).await?;
     let view = app.engine.read().await.grant(account, &grant_id);
     Reply::written(201, view, revision)
 }
 
-pub(crate) async fn delete_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Revokes a grant.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/grants/{grant}", tag = "grants",
+    params(("account" = String, Path, description = "Account id"), ("grant" = String, Path, description = "Grant id")),
+    responses((status = 200, description = "`deleted`, with `revision`")))]
+pub(crate) async fn delete_grant(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let grant = req.param("grant")?;
     let revision = app
         .manage(
-            ctx,
+            &ctx,
             Operation::RevokeGrant { account: account.to_owned(), id: grant.to_owned() },
             audit(account, "grant.delete", format!("grant:{grant}")),
         )
@@ -143,36 +183,55 @@ pub(crate) async fn delete_grant(app: &App, ctx: &Ctx, req: &Req) -> Result<Repl
     Reply::written(200, serde_json::json!({ "deleted": grant }), revision)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateGroup {
+pub(crate) struct CreateGroup {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     id: Id,
 }
 
-pub(crate) async fn create_group(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Creates a group.
+#[utoipa::path(post, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateGroup,
+    responses((status = 201, description = "The group, with `revision`")))]
+pub(crate) async fn create_group(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<CreateGroup>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: CreateGroup = req.json()?;
     let operation = Operation::CreateGroup { account: account.to_owned(), group: body.id.to_string() };
-    let revision = app.manage(ctx, operation, audit(account, "group.create", format!("group:{}", body.id))).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "group.create", format!("group:{}", body.id))).await?;
     Reply::written(201, serde_json::json!({ "id": body.id, "members": [] }), revision)
 }
 
-pub(crate) async fn list_groups(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// The account's groups.
+#[utoipa::path(get, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id")),
+    responses((status = 200, description = "`items`")))]
+pub(crate) async fn list_groups(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    read_guard(app, ctx, account, Some("member.view")).await?;
+    read_guard(&app, &ctx, account, Some("member.view")).await?;
     let groups = app.engine.read().await.groups_visible_to(&ctx.caller.actor(), account);
     Reply::ok(serde_json::json!({ "items": groups }))
 }
 
-pub(crate) async fn put_group_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    group_member(app, ctx, req, true).await
+/// Adds a member to a group.
+#[utoipa::path(put, path = "/v1/accounts/{account}/groups/{group}/members/{principal}", tag = "grants",
+    params(("account" = String, Path, description = "Account id"), ("group" = String, Path, description = "Group id"), ("principal" = String, Path, description = "Principal id")),
+    responses((status = 200, description = "The group, with `revision`")))]
+pub(crate) async fn put_group_member(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+    group_member(&app, &ctx, &req, true).await
 }
 
-pub(crate) async fn delete_group_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    group_member(app, ctx, req, false).await
+/// Removes a member from a group.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/groups/{group}/members/{principal}", tag = "grants",
+    params(("account" = String, Path, description = "Account id"), ("group" = String, Path, description = "Group id"), ("principal" = String, Path, description = "Principal id")),
+    responses((status = 200, description = "The group, with `revision`")))]
+pub(crate) async fn delete_group_member(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+    group_member(&app, &ctx, &req, false).await
 }
 
-async fn group_member(app: &App, ctx: &Ctx, req: &Req, add: bool) -> Result<Reply, ApiError> {
+async fn group_member(app: &Arc<App>, ctx: &Ctx, req: &Params, add: bool) -> Result<Reply, ApiError> {
     let account = req.param("account")?.to_owned();
     let group = req.param("group")?.to_owned();
     let principal = req.param("principal")?.to_owned();
@@ -197,38 +256,54 @@ async fn group_member(app: &App, ctx: &Ctx, req: &Req, add: bool) -> Result<Repl
     Reply::written(200, view, revision)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateRole {
+pub(crate) struct CreateRole {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     id: Id,
     title: String,
     rank: u32,
+    #[schema(value_type = Vec<String>, example = json!(["pickaxe.view", "pickaxe.update:owner"]))]
     permissions: Vec<PermissionRule>,
     #[serde(default)]
     manages: Vec<String>,
 }
 
-pub(crate) async fn create_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Defines a custom role.
+#[utoipa::path(post, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateRole,
+    responses((status = 201, description = "The role, with `revision`")))]
+pub(crate) async fn create_role(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<CreateRole>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: CreateRole = req.json()?;
     let role =
         RoleDef { manages: body.manages, ..RoleDef::new(body.id.to_string(), body.title, body.rank, body.permissions) };
     let operation = Operation::DefineRole { account: account.to_owned(), role };
-    let revision = app.manage(ctx, operation, audit(account, "role.create", format!("role:{}", body.id))).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "role.create", format!("role:{}", body.id))).await?;
     let view = app.engine.read().await.role_views(account).into_iter().find(|r| r.id == *body.id);
     Reply::written(201, view, revision)
 }
 
-pub(crate) async fn list_roles(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// The roles usable in the account, by rank.
+#[utoipa::path(get, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id")),
+    responses((status = 200, description = "`items`")))]
+pub(crate) async fn list_roles(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    read_guard(app, ctx, account, None).await?;
+    read_guard(&app, &ctx, account, None).await?;
     Reply::ok(serde_json::json!({ "items": app.engine.read().await.role_views(account) }))
 }
 
-pub(crate) async fn delete_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Deletes a custom role.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/roles/{role}", tag = "grants",
+    params(("account" = String, Path, description = "Account id"), ("role" = String, Path, description = "Role id")),
+    responses((status = 200, description = "`deleted`, with `revision`")))]
+pub(crate) async fn delete_role(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let role = req.param("role")?;
     let operation = Operation::RemoveRole { account: account.to_owned(), role: role.to_owned() };
-    let revision = app.manage(ctx, operation, audit(account, "role.delete", format!("role:{role}"))).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "role.delete", format!("role:{role}"))).await?;
     Reply::written(200, serde_json::json!({ "deleted": role }), revision)
 }

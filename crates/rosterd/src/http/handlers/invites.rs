@@ -2,6 +2,9 @@
 //! it is made (the inviter must be able to add the member or grant the role) and again when
 //! it is accepted, as the inviter, so a revoked inviter's invites stop working.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::ids::Id;
 use roster_core::{Actor, Operation, Subject};
 use roster_store::{InviteRecord, StoreOp};
@@ -11,17 +14,18 @@ use super::accounts::{check_email, check_name, new_profile};
 use super::{Reply, new_id, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
+use crate::http::extract::{Ctx, Json, Params};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req};
 
 /// Default and longest invite lifetimes, in seconds.
 const DEFAULT_TTL: i64 = 7 * 24 * 3600;
 const MAX_TTL: i64 = 90 * 24 * 3600;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateInvite {
+pub(crate) struct CreateInvite {
     email: String,
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     role: Option<Id>,
     #[serde(default)]
@@ -54,9 +58,16 @@ fn operation(invite: &InviteRecord, principal: &str, grant_id: String) -> Result
     })
 }
 
-pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Invites an address to the account (or to a resource, with a role); the token is shown once.
+#[utoipa::path(post, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id")), request_body = CreateInvite,
+    responses((status = 201, description = "`id`, `token`, `expires_at`, `revision`")))]
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<CreateInvite>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: CreateInvite = req.json()?;
     check_email("email", &body.email)?;
     let ttl = body.expires_in_s.unwrap_or(DEFAULT_TTL);
     if !(1..=MAX_TTL).contains(&ttl) {
@@ -89,7 +100,7 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     audit.after = Some(view(&record));
     let write =
         Write { operation: None, extra: vec![StoreOp::CreateInvite(record)], audit: Some(audit), plan_as: None };
-    let (revision, _) = app.write(ctx, write).await?;
+    let (revision, _) = app.write(&ctx, write).await?;
     Reply::written(201, serde_json::json!({ "id": invite_id, "token": token, "expires_at": ctx.now + ttl }), revision)
 }
 
@@ -100,17 +111,24 @@ fn view(invite: &InviteRecord) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn list(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// The account's invites.
+#[utoipa::path(get, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id")),
+    responses((status = 200, description = "`items`")))]
+pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    read_guard(app, ctx, account, Some("member.invite")).await?;
+    read_guard(&app, &ctx, account, Some("member.invite")).await?;
     let items: Vec<serde_json::Value> = app.store.invites(account).await?.iter().map(view).collect();
     Reply::ok(serde_json::json!({ "items": items }))
 }
 
-pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Revokes a pending invite.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/invites/{invite}", tag = "invites",
+    params(("account" = String, Path, description = "Account id"), ("invite" = String, Path, description = "Invite id")),
+    responses((status = 200, description = "`status: revoked`, with `revision`")))]
+pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let invite_id = req.param("invite")?;
-    read_guard(app, ctx, account, None).await?;
+    read_guard(&app, &ctx, account, None).await?;
     let invite =
         app.store.invite(invite_id).await?.filter(|i| i.account == account).ok_or_else(|| {
             ApiError::not_found(format!("invite `{invite_id}` does not exist in account `{account}`"))
@@ -129,15 +147,16 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         audit: Some(Audit::account(account, "invite.revoke", format!("invite:{invite_id}"))),
         plan_as: None,
     };
-    let (revision, _) = app.write(ctx, write).await?;
+    let (revision, _) = app.write(&ctx, write).await?;
     Reply::written(200, serde_json::json!({ "id": invite_id, "status": "revoked" }), revision)
 }
 
 /// The principal accepting an invite. Its profile fields are used only to create the
 /// profile of a principal that has none; an existing profile is never changed here.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Accepter {
+pub(crate) struct Accepter {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     id: Id,
     #[serde(default)]
     email: Option<String>,
@@ -145,9 +164,9 @@ struct Accepter {
     name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Accept {
+pub(crate) struct Accept {
     token: String,
     principal: Accepter,
 }
@@ -157,8 +176,10 @@ fn another_address() -> ApiError {
     ApiError::forbidden("principal: the invite was sent to another address")
 }
 
-pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    let body: Accept = req.json()?;
+/// Accepts an invite for a principal (once).
+#[utoipa::path(post, path = "/v1/invites/accept", tag = "invites", request_body = Accept,
+    responses((status = 200, description = "The membership or grant made, with `revision`")))]
+pub(crate) async fn accept(State(app): State<Arc<App>>, ctx: Ctx, Json(body): Json<Accept>) -> Result<Reply, ApiError> {
     let principal = body.principal.id.as_str();
     if let Some(email) = &body.principal.email {
         check_email("principal.email", email)?;
@@ -205,7 +226,7 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
                 body.principal.name.as_deref().ok_or_else(|| {
                     ApiError::invalid("principal.name: required when the principal has no profile yet")
                 })?;
-            new_profile(app, ctx, principal, &invite.email, name).await?
+            new_profile(&app, &ctx, principal, &invite.email, name).await?
         }
     };
     // Carried out as the inviter, who must still be allowed to do it; the audit names the
@@ -222,7 +243,7 @@ pub(crate) async fn accept(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
         audit: Some(Audit::account(&invite.account, "invite.accept", format!("principal:{principal}"))),
         plan_as: Some(inviter),
     };
-    let (revision, _) = app.write(ctx, write).await?;
+    let (revision, _) = app.write(&ctx, write).await?;
     let membership = app.engine.read().await.membership(&invite.account, principal);
     Reply::written(
         200,

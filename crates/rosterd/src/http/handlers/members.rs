@@ -1,6 +1,9 @@
 //! Members: add, list, get, change role, remove / restore / purge, move; ownership
 //! transfer and masquerade. Every write goes through the core's management rules.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::engine::MembershipStatus;
 use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
@@ -8,8 +11,8 @@ use serde::Deserialize;
 
 use super::{Reply, read_guard};
 use crate::http::app::{App, Audit};
+use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, known_query, query_number};
 
 fn audit(account: &str, action: &'static str, principal: &str) -> Audit {
     Audit::account(account, action, format!("principal:{principal}"))
@@ -20,10 +23,12 @@ async fn member_view(app: &App, account: &str, principal: &str) -> serde_json::V
     serde_json::json!({ "account": account, "membership": membership })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AddMember {
+pub(crate) struct AddMember {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     principal: Id,
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     role: Option<Id>,
     #[serde(default)]
@@ -32,9 +37,16 @@ struct AddMember {
     expires_at: Option<i64>,
 }
 
-pub(crate) async fn add(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Adds a member (or an external member) with a role.
+#[utoipa::path(post, path = "/v1/accounts/{account}/members", tag = "members", params(("account" = String, Path, description = "Account id")), request_body = AddMember,
+    responses((status = 201, description = "The membership, with `revision`")))]
+pub(crate) async fn add(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<AddMember>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: AddMember = req.json()?;
     let operation = Operation::AddMember {
         account: account.to_owned(),
         principal: body.principal.to_string(),
@@ -42,23 +54,29 @@ pub(crate) async fn add(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiErr
         external: body.external,
         expires_at: body.expires_at,
     };
-    let revision = app.manage(ctx, operation, audit(account, "member.add", &body.principal)).await?;
-    Reply::written(201, member_view(app, account, &body.principal).await, revision)
+    let revision = app.manage(&ctx, operation, audit(account, "member.add", &body.principal)).await?;
+    Reply::written(201, member_view(&app, account, &body.principal).await, revision)
 }
 
-pub(crate) async fn list(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// The members the caller may see, by principal id.
+#[utoipa::path(get, path = "/v1/accounts/{account}/members", tag = "members",
+    params(("account" = String, Path, description = "Account id"), ("status" = Option<String>, Query, description = "`active` (default) or `removed`"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
+    responses((status = 200, description = "`items` and `next_cursor`")))]
+pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    known_query(&req.query, &["status", "cursor", "limit"])?;
-    let status = match req.query.get("status").map(String::as_str) {
+    query.known(&["status", "cursor", "limit"])?;
+    let status = match query.get("status").map(String::as_str) {
         None | Some("active") => MembershipStatus::Active,
         Some("removed") => MembershipStatus::Removed,
         Some(other) => return Err(ApiError::invalid(format!("status: `{other}` must be `active` or `removed`"))),
     };
-    let limit = query_number(&req.query, "limit", 50, 500)? as usize;
-    read_guard(app, ctx, account, Some("member.view")).await?;
+    let limit = query.number("limit", 50, 500)? as usize;
+    read_guard(&app, &ctx, account, Some("member.view")).await?;
     let engine = app.engine.read().await;
     let actor = ctx.caller.actor();
-    let cursor = req.query.get("cursor").cloned().unwrap_or_default();
+    let cursor = query.get("cursor").cloned().unwrap_or_default();
     let mut items: Vec<_> = engine
         .memberships(account, status)
         .into_iter()
@@ -72,10 +90,13 @@ pub(crate) async fn list(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiEr
     Reply::ok(serde_json::json!({ "items": items, "next_cursor": next_cursor.flatten() }))
 }
 
-pub(crate) async fn get(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// One membership.
+#[utoipa::path(get, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+    responses((status = 200, description = "The membership")))]
+pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
-    read_guard(app, ctx, account, None).await?;
+    read_guard(&app, &ctx, account, None).await?;
     let is_self = matches!(ctx.caller.actor(), Actor::Principal(ref me) if me == principal);
     if !is_self {
         let view = Operation::ViewMember { account: account.to_owned(), principal: principal.to_owned() };
@@ -88,27 +109,44 @@ pub(crate) async fn get(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiErr
     Reply::ok(serde_json::json!({ "account": account, "membership": membership }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChangeRole {
+pub(crate) struct ChangeRole {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     role: Id,
 }
 
-pub(crate) async fn change_role(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Changes a member's role.
+#[utoipa::path(patch, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+    request_body = ChangeRole, responses((status = 200, description = "The membership, with `revision`")))]
+pub(crate) async fn change_role(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<ChangeRole>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
-    let body: ChangeRole = req.json()?;
     let operation =
         Operation::ChangeRole { account: account.to_owned(), principal: principal.to_owned(), role: body.role.into() };
-    let revision = app.manage(ctx, operation, audit(account, "member.role.change", principal)).await?;
-    Reply::written(200, member_view(app, account, principal).await, revision)
+    let revision = app.manage(&ctx, operation, audit(account, "member.role.change", principal)).await?;
+    Reply::written(200, member_view(&app, account, principal).await, revision)
 }
 
-pub(crate) async fn remove(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Removes a member (restorable), or with `purge=true` deletes the membership and its grants.
+#[utoipa::path(delete, path = "/v1/accounts/{account}/members/{principal}", tag = "members",
+    params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id"), ("purge" = Option<bool>, Query, description = "Delete for good")),
+    responses((status = 200, description = "The membership as left, with `revision`")))]
+pub(crate) async fn remove(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    query: Query,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
-    known_query(&req.query, &["purge"])?;
-    let purge = match req.query.get("purge").map(String::as_str) {
+    query.known(&["purge"])?;
+    let purge = match query.get("purge").map(String::as_str) {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => return Err(ApiError::invalid(format!("purge: `{other}` must be `true` or `false`"))),
@@ -118,64 +156,92 @@ pub(crate) async fn remove(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     } else {
         (Operation::RemoveMember { account: account.to_owned(), principal: principal.to_owned() }, "member.remove")
     };
-    let revision = app.manage(ctx, operation, audit(account, action, principal)).await?;
-    Reply::written(200, member_view(app, account, principal).await, revision)
+    let revision = app.manage(&ctx, operation, audit(account, action, principal)).await?;
+    Reply::written(200, member_view(&app, account, principal).await, revision)
 }
 
-pub(crate) async fn restore(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Restores a removed member.
+#[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/restore", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+    responses((status = 200, description = "The membership, with `revision`")))]
+pub(crate) async fn restore(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
     let operation = Operation::RestoreMember { account: account.to_owned(), principal: principal.to_owned() };
-    let revision = app.manage(ctx, operation, audit(account, "member.restore", principal)).await?;
-    Reply::written(200, member_view(app, account, principal).await, revision)
+    let revision = app.manage(&ctx, operation, audit(account, "member.restore", principal)).await?;
+    Reply::written(200, member_view(&app, account, principal).await, revision)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Move {
+pub(crate) struct Move {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     to_account: Id,
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     role: Option<Id>,
 }
 
-pub(crate) async fn move_member(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Moves a member to another account of the same organisation.
+#[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/move", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+    request_body = Move, responses((status = 200, description = "The new membership, with `revision`")))]
+pub(crate) async fn move_member(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<Move>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
-    let body: Move = req.json()?;
     let operation = Operation::MoveMember {
         from: account.to_owned(),
         to: body.to_account.to_string(),
         principal: principal.to_owned(),
         role: body.role.map(String::from),
     };
-    let revision = app.manage(ctx, operation, audit(account, "member.move", principal)).await?;
-    Reply::written(200, member_view(app, &body.to_account, principal).await, revision)
+    let revision = app.manage(&ctx, operation, audit(account, "member.move", principal)).await?;
+    Reply::written(200, member_view(&app, &body.to_account, principal).await, revision)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Transfer {
+pub(crate) struct Transfer {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     to: Id,
 }
 
-pub(crate) async fn transfer(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Transfers ownership of the account.
+#[utoipa::path(post, path = "/v1/accounts/{account}/transfer-ownership", tag = "members", params(("account" = String, Path, description = "Account id")),
+    request_body = Transfer, responses((status = 200, description = "The new owner's membership, with `revision`")))]
+pub(crate) async fn transfer(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<Transfer>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: Transfer = req.json()?;
     let operation = Operation::TransferOwnership { account: account.to_owned(), to: body.to.to_string() };
-    let revision = app.manage(ctx, operation, audit(account, "ownership.transfer", &body.to)).await?;
-    Reply::written(200, member_view(app, account, &body.to).await, revision)
+    let revision = app.manage(&ctx, operation, audit(account, "ownership.transfer", &body.to)).await?;
+    Reply::written(200, member_view(&app, account, &body.to).await, revision)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Masquerade {
+pub(crate) struct Masquerade {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     target: Id,
 }
 
-pub(crate) async fn masquerade(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
+/// Asks to act as another member (recorded in the audit trail).
+#[utoipa::path(post, path = "/v1/accounts/{account}/masquerade", tag = "members", params(("account" = String, Path, description = "Account id")),
+    request_body = Masquerade, responses((status = 200, description = "`allowed: true`, with `revision`")))]
+pub(crate) async fn masquerade(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    Json(body): Json<Masquerade>,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    let body: Masquerade = req.json()?;
     let operation = Operation::Masquerade { account: account.to_owned(), target: body.target.to_string() };
-    let revision = app.manage(ctx, operation, audit(account, "member.masquerade", &body.target)).await?;
+    let revision = app.manage(&ctx, operation, audit(account, "member.masquerade", &body.target)).await?;
     Reply::written(200, serde_json::json!({ "account": account, "target": body.target, "allowed": true }), revision)
 }

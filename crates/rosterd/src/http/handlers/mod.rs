@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::app::App;
 use super::auth::Caller;
+use super::extract::Ctx;
 use super::problem::ApiError;
-use super::request::Ctx;
 
 /// A successful answer.
 pub(crate) struct Reply {
@@ -50,6 +50,26 @@ impl Reply {
             object.insert("revision".into(), revision.into());
         }
         Ok(Reply { status, body: Body::Json(body), revision: Some(revision) })
+    }
+}
+
+impl axum::response::IntoResponse for Reply {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::header::{CONTENT_TYPE, HeaderValue};
+        let (content_type, bytes) = match self.body {
+            Body::Json(value) => ("application/json", value.to_string().into_bytes()),
+            Body::Serialized(bytes) => ("application/json", bytes),
+            Body::Text { content_type, text } => (content_type, text.into_bytes()),
+        };
+        let status =
+            axum::http::StatusCode::from_u16(self.status).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, bytes).into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Some(revision) = self.revision {
+            headers.insert("roster-revision", HeaderValue::from(revision));
+        }
+        response
     }
 }
 

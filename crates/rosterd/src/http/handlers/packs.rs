@@ -1,18 +1,34 @@
 //! Health and pack discovery: `/healthz`, `/readyz`, `/v1/packs…`.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_core::matrix::{Matrix, MatrixFormat};
 
 use super::{Body, Reply};
 use crate::http::app::App;
+use crate::http::extract::{Ctx, Params, Query};
 use crate::http::problem::ApiError;
-use crate::http::request::{Req, known_query};
 
-pub(crate) async fn ready(app: &App) -> Result<Reply, ApiError> {
+/// The daemon is alive.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+pub(crate) async fn health() -> Result<Reply, ApiError> {
+    Reply::ok(serde_json::json!({ "status": "ok" }))
+}
+
+/// The snapshot is loaded: the packs and the revision served.
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
+    responses((status = 200, description = "`{\"status\": \"ready\", \"packs\", \"revision\"}`")))]
+pub(crate) async fn ready(State(app): State<Arc<App>>) -> Result<Reply, ApiError> {
     let revision = app.engine.read().await.revision();
     Reply::ok(serde_json::json!({ "status": "ready", "packs": app.packs.len(), "revision": revision }))
 }
 
-pub(crate) fn list(app: &App) -> Result<Reply, ApiError> {
+/// The loaded packs.
+#[utoipa::path(get, path = "/v1/packs", tag = "packs",
+    responses((status = 200, description = "Each pack's id, version, title and source")))]
+pub(crate) async fn list(State(app): State<Arc<App>>, _: Ctx) -> Result<Reply, ApiError> {
     let packs: Vec<serde_json::Value> = app
         .packs
         .iter()
@@ -24,7 +40,7 @@ pub(crate) fn list(app: &App) -> Result<Reply, ApiError> {
     Reply::ok(packs)
 }
 
-fn find<'a>(app: &'a App, req: &Req) -> Result<&'a roster_plugin::LoadedPack, ApiError> {
+fn find<'a>(app: &'a App, req: &Params) -> Result<&'a roster_plugin::LoadedPack, ApiError> {
     let id = req.param("pack")?;
     app.packs
         .iter()
@@ -32,21 +48,29 @@ fn find<'a>(app: &'a App, req: &Req) -> Result<&'a roster_plugin::LoadedPack, Ap
         .ok_or_else(|| ApiError::not_found(format!("pack `{id}` is not loaded")))
 }
 
-pub(crate) fn show(app: &App, req: &Req) -> Result<Reply, ApiError> {
-    known_query(&req.query, &[])?;
-    Reply::ok(find(app, req)?.pack.manifest())
+/// One pack's manifest.
+#[utoipa::path(get, path = "/v1/packs/{pack}", tag = "packs",
+    params(("pack" = String, Path, description = "Pack id")),
+    responses((status = 200, description = "The pack's manifest")))]
+pub(crate) async fn show(State(app): State<Arc<App>>, _: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
+    query.known(&[])?;
+    Reply::ok(find(&app, &req)?.pack.manifest())
 }
 
-pub(crate) fn matrix(app: &App, req: &Req) -> Result<Reply, ApiError> {
-    known_query(&req.query, &["format"])?;
-    let format: MatrixFormat = req
-        .query
+/// A pack's role × permission matrix.
+#[utoipa::path(get, path = "/v1/packs/{pack}/matrix", tag = "packs",
+    params(("pack" = String, Path, description = "Pack id"),
+           ("format" = Option<String>, Query, description = "`json` (default), `csv` or `markdown`")),
+    responses((status = 200, description = "The matrix in the asked format")))]
+pub(crate) async fn matrix(State(app): State<Arc<App>>, _: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
+    query.known(&["format"])?;
+    let format: MatrixFormat = query
         .get("format")
         .map(|f| f.parse())
         .transpose()
         .map_err(|e: String| ApiError::invalid(format!("format: {e}")))?
         .unwrap_or(MatrixFormat::Json);
-    let matrix = Matrix::of(&find(app, req)?.pack);
+    let matrix = Matrix::of(&find(&app, &req)?.pack);
     let content_type = match format {
         MatrixFormat::Json => return Reply::ok(&matrix),
         MatrixFormat::Csv => "text/csv; charset=utf-8",

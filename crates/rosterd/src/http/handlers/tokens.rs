@@ -1,18 +1,22 @@
 //! API tokens: creating and revoking them (platform only). The token text is returned
 //! once; only its hash is stored.
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use roster_store::{StoreOp, TokenRecord, is_valid_service_name};
 use serde::Deserialize;
 
 use super::{Reply, platform_only};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
+use crate::http::extract::{Ctx, Json, Params};
 use crate::http::problem::ApiError;
-use crate::http::request::{Ctx, Req, id};
+use crate::http::request::id;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateToken {
+pub(crate) struct CreateToken {
     name: String,
     #[serde(default)]
     principal: Option<String>,
@@ -39,9 +43,15 @@ pub(crate) fn token_view(record: &TokenRecord) -> serde_json::Value {
     })
 }
 
-pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    platform_only(ctx, "creating tokens")?;
-    let body: CreateToken = req.json()?;
+/// Creates an API token (service, or for a principal); the token is shown once.
+#[utoipa::path(post, path = "/v1/tokens", tag = "tokens", request_body = CreateToken,
+    responses((status = 201, description = "`id`, `token`, `name`, `principal`, `revision`")))]
+pub(crate) async fn create(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Json(body): Json<CreateToken>,
+) -> Result<Reply, ApiError> {
+    platform_only(&ctx, "creating tokens")?;
     match &body.principal {
         Some(principal) => {
             id("name", &body.name)?;
@@ -59,7 +69,7 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let (record, text) = mint(&body.name, body.principal.clone(), ctx.now)?;
     let token_id = record.id.clone();
     let audit = Audit::platform("token.create", format!("token:{token_id}"), None, Some(token_view(&record)));
-    let (revision, _) = app.write(ctx, Write::records(vec![StoreOp::CreateToken(record)], audit)).await?;
+    let (revision, _) = app.write(&ctx, Write::records(vec![StoreOp::CreateToken(record)], audit)).await?;
     Reply::written(
         201,
         serde_json::json!({ "id": token_id, "token": text, "name": body.name, "principal": body.principal }),
@@ -67,8 +77,11 @@ pub(crate) async fn create(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     )
 }
 
-pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, ApiError> {
-    platform_only(ctx, "revoking tokens")?;
+/// Revokes an API token.
+#[utoipa::path(delete, path = "/v1/tokens/{token}", tag = "tokens", params(("token" = String, Path, description = "Token id")),
+    responses((status = 200, description = "`revoked`, with `revision`")))]
+pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+    platform_only(&ctx, "revoking tokens")?;
     let token_id = req.param("token")?;
     let record = app
         .store
@@ -81,7 +94,7 @@ pub(crate) async fn revoke(app: &App, ctx: &Ctx, req: &Req) -> Result<Reply, Api
     let op = StoreOp::RevokeToken { id: token_id.to_owned(), at: ctx.now };
     let after = serde_json::json!({ "revoked_at": ctx.now });
     let audit = Audit::platform("token.revoke", format!("token:{token_id}"), Some(token_view(&record)), Some(after));
-    let (revision, _) = app.write(ctx, Write::records(vec![op], audit)).await?;
+    let (revision, _) = app.write(&ctx, Write::records(vec![op], audit)).await?;
     app.tokens.forget(token_id);
     Reply::written(200, serde_json::json!({ "revoked": token_id }), revision)
 }

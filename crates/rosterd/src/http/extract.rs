@@ -1,0 +1,147 @@
+//! The axum extractors every handler is built from: the authenticated caller ([`Ctx`],
+//! settled from the headers before any of the body is read), path ids ([`Params`]), the
+//! query ([`Query`]) and strict JSON bodies ([`Json`], [`JsonBytes`]). Every rejection is
+//! the API's problem+json, naming the offending field.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use tower_http::request_id::RequestId;
+
+use super::app::App;
+use super::auth;
+use super::problem::{ApiError, Code};
+use super::request::{self, single_header};
+
+/// One request's context: who is calling, the request id, the time.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    pub(crate) caller: auth::Caller,
+    pub(crate) request_id: String,
+    pub(crate) now: i64,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The request id the request-id layer settled on (sent by the client or made here).
+pub(crate) fn request_id(parts: &Parts) -> String {
+    parts.extensions.get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or_default().to_owned()
+}
+
+impl FromRequestParts<Arc<App>> for Ctx {
+    type Rejection = ApiError;
+
+    /// Authenticates from the headers alone. Every header that decides who is calling is
+    /// read strictly: one present but repeated or unreadable is refused, never skipped,
+    /// because skipping `Roster-Act-As` would run the call with the platform's rights.
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let authorization = single_header(&parts.headers, "Authorization")?;
+        let act_as = single_header(&parts.headers, "Roster-Act-As")?;
+        let caller = auth::authenticate(&app.store, &app.tokens, authorization, act_as).await?;
+        Ok(Ctx { caller, request_id: request_id(parts), now: now() })
+    }
+}
+
+/// The path's parameters, each checked against the id alphabet when read.
+pub(crate) struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// A path parameter, checked against the id alphabet.
+    pub(crate) fn param(&self, name: &str) -> Result<&str, ApiError> {
+        let value = self.0.iter().find(|(key, _)| key == name).map(|(_, v)| v.as_str()).unwrap_or_default();
+        request::id(name, value)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::invalid(format!("path: {}", e.body_text())))?;
+        Ok(Params(raw.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()))
+    }
+}
+
+/// The query string; repeated keys keep the last value.
+pub(crate) struct Query(pub(crate) BTreeMap<String, String>);
+
+impl Query {
+    pub(crate) fn get(&self, key: &str) -> Option<&String> {
+        self.0.get(key)
+    }
+
+    /// Refuses query parameters the endpoint does not know.
+    pub(crate) fn known(&self, known: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(unknown) => {
+                Err(ApiError::invalid(format!("{unknown}: unknown query parameter (known: {})", known.join(", "))))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A numeric parameter within `1..=max`, or its default.
+    pub(crate) fn number(&self, key: &str, default: u64, max: u64) -> Result<u64, ApiError> {
+        match self.0.get(key) {
+            None => Ok(default),
+            Some(text) => match text.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
+                _ => Err(ApiError::invalid(format!("{key}: must be a number from 1 to {max}"))),
+            },
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Query {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let map = parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect());
+        Ok(Query(map.unwrap_or_default()))
+    }
+}
+
+/// The raw body, read up to the body limit (past it a 413); for handlers that parse it
+/// into types borrowing from it.
+pub(crate) struct JsonBytes(pub(crate) Bytes);
+
+impl FromRequest<Arc<App>> for JsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, app).await.map_err(|rejection| match rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                too_large(app.limits.body_bytes)
+            }
+            other => ApiError::invalid(format!("body: {}", other.body_text())),
+        })?;
+        Ok(JsonBytes(bytes))
+    }
+}
+
+/// A JSON body parsed strictly into `T`: the error names the field
+/// (`owner.email: invalid type …`), as [`request::json`] does.
+pub(crate) struct Json<T>(pub(crate) T);
+
+impl<T: DeserializeOwned> FromRequest<Arc<App>> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let JsonBytes(bytes) = JsonBytes::from_request(request, app).await?;
+        Ok(Json(request::json(&bytes)?))
+    }
+}
+
+/// The refusal of a body past the limit.
+pub(crate) fn too_large(limit: usize) -> ApiError {
+    ApiError::new(Code::PayloadTooLarge, format!("the body is larger than {limit} bytes"))
+}

@@ -1,0 +1,89 @@
+//! The endpoints of API.md, each registered once (its `#[utoipa::path]` gives method, path
+//! and documentation together), and the layers every request passes through, outermost
+//! first: request ids and strict framing headers, the request span, problem+json for bare
+//! errors, the body limit, the request timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::app::App;
+use super::handlers::{accounts, audit, decisions, grants, invites, members, packs, tokens};
+use super::layers::{self, NewRequestId, REQUEST_ID};
+use super::openapi;
+use super::problem::ApiError;
+
+/// Every endpoint, with the OpenAPI document it adds up to.
+pub(crate) fn endpoints() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(packs::health))
+        .routes(routes!(packs::ready))
+        .routes(routes!(openapi::document))
+        .routes(routes!(packs::list))
+        .routes(routes!(packs::show))
+        .routes(routes!(packs::matrix))
+        .routes(routes!(accounts::create))
+        .routes(routes!(accounts::get))
+        .routes(routes!(accounts::children))
+        .routes(routes!(accounts::put_principal, accounts::get_principal))
+        .routes(routes!(members::list, members::add))
+        .routes(routes!(members::get, members::change_role, members::remove))
+        .routes(routes!(members::restore))
+        .routes(routes!(members::move_member))
+        .routes(routes!(members::transfer))
+        .routes(routes!(members::masquerade))
+        .routes(routes!(invites::create, invites::list))
+        .routes(routes!(invites::revoke))
+        .routes(routes!(invites::accept))
+        .routes(routes!(grants::create_resource))
+        .routes(routes!(grants::get_resource, grants::delete_resource))
+        .routes(routes!(grants::list_grants, grants::create_grant))
+        .routes(routes!(grants::delete_grant))
+        .routes(routes!(grants::create_group, grants::list_groups))
+        .routes(routes!(grants::put_group_member, grants::delete_group_member))
+        .routes(routes!(grants::create_role, grants::list_roles))
+        .routes(routes!(grants::delete_role))
+        .routes(routes!(decisions::check))
+        .routes(routes!(decisions::batch))
+        .routes(routes!(decisions::permissions))
+        .routes(routes!(decisions::lookup_resources))
+        .routes(routes!(decisions::lookup_subjects))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::verify))
+        .routes(routes!(audit::platform_list))
+        .routes(routes!(audit::platform_verify))
+        .routes(routes!(tokens::create))
+        .routes(routes!(tokens::revoke))
+}
+
+/// The whole service: endpoints, the document at `/v1/openapi.json`, the layers.
+pub(crate) fn build(app: Arc<App>, request_timeout: Duration) -> axum::Router {
+    let body_bytes = app.limits.body_bytes;
+    let (router, document) = endpoints().split_for_parts();
+    openapi::publish(openapi::finish(document));
+    let layers = ServiceBuilder::new()
+        .layer(middleware::from_fn(layers::request_ids))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), NewRequestId))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(layers::request_span).on_response(layers::record_status))
+        .layer(middleware::from_fn_with_state(body_bytes, layers::problems_for_bare_errors))
+        .layer(RequestBodyLimitLayer::new(body_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        // The limit above is the one in force; axum's own default (2 MiB) is not.
+        .layer(DefaultBodyLimit::disable());
+    router.fallback(not_found).with_state(app).layer(layers)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no endpoint at {}", uri.path()))
+}
