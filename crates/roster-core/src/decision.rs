@@ -48,6 +48,7 @@ impl Decision {
 }
 
 /// Where a role came from, by name.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Via {
@@ -70,6 +71,7 @@ pub enum Via {
 }
 
 /// One role that reaches the resource, and what it says about the permission.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RoleUse {
     /// Role id.
@@ -84,6 +86,7 @@ pub struct RoleUse {
 }
 
 /// A decision with its reasons, for humans and audit.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Explanation {
     /// The answer.

@@ -214,6 +214,7 @@ fn collect_principals<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) 
 }
 
 /// What is wrong with a chain.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChainProblem {

@@ -16,6 +16,7 @@ use crate::manifest::RoleDef;
 use crate::pack::{CompiledRole, Pack, TypeIdx};
 
 /// Whether a membership counts.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MembershipStatus {

@@ -283,6 +283,7 @@ pub struct Engine {
 }
 
 /// A read-only view of one membership, for callers outside the engine.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MembershipView {
     /// Principal id.

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{Engine, MembershipStatus, SubjectRef};
 
 /// One grant, by name.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GrantView {
     /// Grant id.
@@ -21,6 +22,7 @@ pub struct GrantView {
 }
 
 /// One resource, by name.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ResourceView {
     /// `"type:id"`.
@@ -34,6 +36,7 @@ pub struct ResourceView {
 }
 
 /// One group.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GroupView {
     /// Group id.
@@ -43,6 +46,7 @@ pub struct GroupView {
 }
 
 /// One role available in an account.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RoleView {
     /// Role id.

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use roster_core::engine::MembershipView;
 use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
 use roster_store::StoreOp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Reply, platform_only, read_guard};
+use super::{Page, Reply, Written, platform_only, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::extract::{Ctx, Json, Params};
 use crate::http::problem::ApiError;
@@ -85,7 +86,7 @@ pub(crate) struct CreateAccount {
 
 /// Creates an account (top-level, or a child of `parent`) with its owner.
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccount,
-    responses((status = 201, description = "The account, with `revision`")))]
+    responses((status = 201, description = "The account", body = Written<AccountOut>)))]
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -114,22 +115,58 @@ pub(crate) async fn create(
     Reply::written(201, view, revision)
 }
 
-async fn view(app: &App, account: &str) -> Result<serde_json::Value, ApiError> {
+/// An account as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AccountOut {
+    id: String,
+    /// The pack whose roles the account uses.
+    pack: String,
+    name: String,
+    /// The parent account of a child account.
+    parent: Option<String>,
+    /// Child account ids.
+    children: Vec<String>,
+}
+
+async fn view(app: &App, account: &str) -> Result<AccountOut, ApiError> {
     let name = app.store.account_name(account).await?.unwrap_or_default();
     let engine = app.engine.read().await;
     let pack = engine.account_pack(account).map(|p| p.id().to_owned()).unwrap_or_default();
-    Ok(serde_json::json!({
-        "id": account,
-        "pack": pack,
-        "name": name,
-        "parent": engine.parent_account(account),
-        "children": engine.child_accounts(account),
-    }))
+    Ok(AccountOut {
+        id: account.to_owned(),
+        pack,
+        name,
+        parent: engine.parent_account(account).map(str::to_owned),
+        children: engine.child_accounts(account),
+    })
+}
+
+/// A principal's profile.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Profile {
+    id: String,
+    email: String,
+    name: String,
+}
+
+/// A principal's profile with the memberships the caller may see.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PrincipalOut {
+    #[serde(flatten)]
+    profile: Profile,
+    memberships: Vec<AccountMembership>,
+}
+
+/// A membership, with its account.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AccountMembership {
+    pub(crate) account: String,
+    pub(crate) membership: MembershipView,
 }
 
 /// An account: pack, name, parent and child accounts.
 #[utoipa::path(get, path = "/v1/accounts/{account}", tag = "accounts", params(("account" = String, Path, description = "Account id")),
-    responses((status = 200, description = "The account")))]
+    responses((status = 200, description = "The account", body = AccountOut)))]
 pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(&app, &ctx, account, None).await?;
@@ -138,12 +175,12 @@ pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> R
 
 /// An account's child accounts.
 #[utoipa::path(get, path = "/v1/accounts/{account}/children", tag = "accounts", params(("account" = String, Path, description = "Account id")),
-    responses((status = 200, description = "`items`: child account ids")))]
+    responses((status = 200, description = "Child account ids", body = Page<String>)))]
 pub(crate) async fn children(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(&app, &ctx, account, None).await?;
     let children = app.engine.read().await.child_accounts(account);
-    Reply::ok(serde_json::json!({ "items": children }))
+    Reply::ok(Page::all(children))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -155,7 +192,7 @@ pub(crate) struct PutPrincipal {
 
 /// Creates or updates a principal's profile (the platform sets emails; a principal may rename itself).
 #[utoipa::path(put, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id")), request_body = PutPrincipal,
-    responses((status = 200, description = "The profile, with `revision`")))]
+    responses((status = 200, description = "The profile", body = Written<Profile>)))]
 pub(crate) async fn put_principal(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -182,21 +219,21 @@ pub(crate) async fn put_principal(
     let after = serde_json::json!({ "email": body.email, "name": body.name });
     let audit = Audit::platform("principal.update", format!("principal:{principal}"), before, Some(after));
     let (revision, _) = app.write(&ctx, Write::records(vec![op], audit)).await?;
-    Reply::written(200, serde_json::json!({ "id": principal, "email": body.email, "name": body.name }), revision)
+    Reply::written(200, Profile { id: principal.to_owned(), email: body.email, name: body.name }, revision)
 }
 
 /// A principal's profile and the memberships the caller may see.
 #[utoipa::path(get, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id")),
-    responses((status = 200, description = "The profile and memberships")))]
+    responses((status = 200, description = "The profile and memberships", body = PrincipalOut)))]
 pub(crate) async fn get_principal(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let principal = req.param("principal")?;
     let profile = app.store.principal(principal).await?;
     let engine = app.engine.read().await;
     let actor = ctx.caller.actor();
-    let memberships: Vec<serde_json::Value> = engine
+    let memberships: Vec<AccountMembership> = engine
         .memberships_visible_to(&actor, principal, ctx.now)
         .into_iter()
-        .map(|(account, membership)| serde_json::json!({ "account": account, "membership": membership }))
+        .map(|(account, membership)| AccountMembership { account, membership })
         .collect();
     let visible = match &actor {
         Actor::Service => profile.is_some() || !memberships.is_empty(),
@@ -206,5 +243,5 @@ pub(crate) async fn get_principal(State(app): State<Arc<App>>, ctx: Ctx, req: Pa
         return Err(ApiError::not_found(format!("principal `{principal}` is not known")));
     }
     let (email, name) = profile.unwrap_or_default();
-    Reply::ok(serde_json::json!({ "id": principal, "email": email, "name": name, "memberships": memberships }))
+    Reply::ok(PrincipalOut { profile: Profile { id: principal.to_owned(), email, name }, memberships })
 }

@@ -12,22 +12,23 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use roster_core::Actor;
-use roster_store::{AuditChain, AuditEvent, ChainReport};
+use roster_store::{AuditChain, AuditEvent, ChainProblem, ChainReport};
+use serde::Serialize;
 
-use super::{Reply, platform_only, read_guard};
+use super::{Page, Reply, platform_only, read_guard};
 use crate::http::app::App;
 use crate::http::extract::{Ctx, Params, Query};
 use crate::http::problem::ApiError;
 
 /// The query of a page.
-struct Page<'a> {
+struct PageQuery<'a> {
     after: i64,
     limit: u64,
     actor: Option<&'a str>,
     action: Option<&'a str>,
 }
 
-fn page(query: &Query) -> Result<Page<'_>, ApiError> {
+fn page(query: &Query) -> Result<PageQuery<'_>, ApiError> {
     query.known(&["cursor", "limit", "actor", "action"])?;
     let limit = query.number("limit", 100, 1000)?;
     let after = match query.get("cursor") {
@@ -38,7 +39,7 @@ fn page(query: &Query) -> Result<Page<'_>, ApiError> {
             .filter(|c| *c >= 0)
             .ok_or_else(|| ApiError::invalid("cursor: must be a cursor from a previous page"))?,
     };
-    Ok(Page {
+    Ok(PageQuery {
         after,
         limit,
         actor: query.get("actor").map(String::as_str),
@@ -52,7 +53,7 @@ fn page(query: &Query) -> Result<Page<'_>, ApiError> {
 async fn collect(
     app: &App,
     chain: &AuditChain,
-    page: &Page<'_>,
+    page: &PageQuery<'_>,
     reader: Option<(&Actor, &str)>,
 ) -> Result<(Vec<AuditEvent>, Option<String>), ApiError> {
     let mut events = Vec::new();
@@ -90,7 +91,7 @@ async fn collect(
 
 /// The account's audit trail, oldest first.
 #[utoipa::path(get, path = "/v1/accounts/{account}/audit", tag = "audit", params(("account" = String, Path, description = "Account id"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-1000 (default 100)"), ("actor" = Option<String>, Query, description = "Only events by this actor"), ("action" = Option<String>, Query, description = "Only events with this action")),
-    responses((status = 200, description = "`items` and `next_cursor`")))]
+    responses((status = 200, description = "One page of events", body = Page<EventOut>)))]
 pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let page = page(&query)?;
@@ -98,27 +99,91 @@ pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, que
     let chain = AuditChain::account(account);
     if ctx.caller.is_platform() {
         let (events, next_cursor) = collect(&app, &chain, &page, None).await?;
-        return Reply::ok(serde_json::json!({ "items": events, "next_cursor": next_cursor }));
+        let items = events.into_iter().map(|e| EventOut::of(e, true)).collect();
+        return Reply::ok(Page { items, next_cursor });
     }
     let actor = ctx.caller.actor();
     let (events, next_cursor) = collect(&app, &chain, &page, Some((&actor, account))).await?;
-    let items: Vec<serde_json::Value> = events.into_iter().map(without_chain_fields).collect();
-    Reply::ok(serde_json::json!({ "items": items, "next_cursor": next_cursor }))
+    let items = events.into_iter().map(|e| EventOut::of(e, false)).collect();
+    Reply::ok(Page { items, next_cursor })
 }
 
-/// An event as a reader who is not the platform sees it: without `seq` and `hash`, which
-/// would show where left-out events sit.
-fn without_chain_fields(event: AuditEvent) -> serde_json::Value {
-    serde_json::json!({
-        "at": event.at, "actor": event.actor, "action": event.action, "target": event.target,
-        "before": event.before, "after": event.after, "request_id": event.request_id,
-        "trace_id": event.trace_id, "revision": event.revision,
-    })
+/// An audit event as the API shows it. A reader who is not the platform gets it without
+/// `seq` and `hash`, which would show where left-out events sit.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct EventOut {
+    /// Position in the chain, from 1 (platform readers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<i64>,
+    /// Unix seconds.
+    at: i64,
+    /// Who acted: `principal:<id>`, `service:<name>`, `principal:<id> via service:<name>`, `system:<what>`.
+    actor: String,
+    action: String,
+    target: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    request_id: Option<String>,
+    trace_id: Option<String>,
+    /// The revision of the write that recorded it (the page cursor).
+    revision: i64,
+    /// The chain hash (platform readers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash: Option<String>,
+}
+
+impl EventOut {
+    fn of(event: AuditEvent, with_chain_fields: bool) -> Self {
+        EventOut {
+            seq: with_chain_fields.then_some(event.seq),
+            at: event.at,
+            actor: event.actor,
+            action: event.action,
+            target: event.target,
+            before: event.before,
+            after: event.after,
+            request_id: event.request_id,
+            trace_id: event.trace_id,
+            revision: event.revision,
+            hash: with_chain_fields.then_some(event.hash),
+        }
+    }
+}
+
+/// A chain's verdict. A reader who is not the platform gets only `ok` and `problem`: the
+/// counts and positions would reveal events they do not see.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Verdict {
+    ok: bool,
+    /// Events checked (platform readers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<usize>,
+    /// The first event that does not verify (platform readers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_bad_seq: Option<i64>,
+    /// What is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<ChainProblem>,
+    /// The head's seq when it disagrees with the events (platform readers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head_seq: Option<i64>,
+}
+
+impl Verdict {
+    fn of(report: ChainReport, with_counts: bool) -> Self {
+        Verdict {
+            ok: report.ok,
+            events: with_counts.then_some(report.events),
+            first_bad_seq: report.first_bad_seq.filter(|_| with_counts),
+            problem: report.problem,
+            head_seq: report.head_seq.filter(|_| with_counts),
+        }
+    }
 }
 
 /// Verifies the account's audit chain.
 #[utoipa::path(get, path = "/v1/accounts/{account}/audit/verify", tag = "audit", params(("account" = String, Path, description = "Account id")),
-    responses((status = 200, description = "`ok`, and the first problem found")))]
+    responses((status = 200, description = "The chain's verdict", body = Verdict)))]
 pub(crate) async fn verify(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -129,37 +194,25 @@ pub(crate) async fn verify(
     query.known(&[])?;
     read_guard(&app, &ctx, account, Some("audit.view")).await?;
     let report = app.store.verify_audit(&AuditChain::account(account)).await?;
-    if ctx.caller.is_platform() {
-        return Reply::ok(report);
-    }
-    Reply::ok(verdict_only(&report))
-}
-
-/// The whole chain's verdict without the counts and positions that would reveal events the
-/// reader does not see.
-fn verdict_only(report: &ChainReport) -> serde_json::Value {
-    let mut verdict = serde_json::json!({ "ok": report.ok });
-    if let Some(problem) = report.problem {
-        verdict["problem"] = serde_json::json!(problem);
-    }
-    verdict
+    Reply::ok(Verdict::of(report, ctx.caller.is_platform()))
 }
 
 /// The platform trail (tokens, profiles): service tokens only.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", params(("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-1000 (default 100)"), ("actor" = Option<String>, Query, description = "Only events by this actor"), ("action" = Option<String>, Query, description = "Only events with this action")),
-    responses((status = 200, description = "`items` and `next_cursor`")))]
+    responses((status = 200, description = "One page of events", body = Page<EventOut>)))]
 pub(crate) async fn platform_list(State(app): State<Arc<App>>, ctx: Ctx, query: Query) -> Result<Reply, ApiError> {
     platform_only(&ctx, "reading the platform audit trail")?;
     let page = page(&query)?;
     let (events, next_cursor) = collect(&app, &AuditChain::Platform, &page, None).await?;
-    Reply::ok(serde_json::json!({ "items": events, "next_cursor": next_cursor }))
+    let items = events.into_iter().map(|e| EventOut::of(e, true)).collect();
+    Reply::ok(Page { items, next_cursor })
 }
 
 /// Verifies the platform trail: service tokens only.
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
-    responses((status = 200, description = "`ok`, and the first problem found")))]
+    responses((status = 200, description = "The chain's verdict", body = Verdict)))]
 pub(crate) async fn platform_verify(State(app): State<Arc<App>>, ctx: Ctx, query: Query) -> Result<Reply, ApiError> {
     platform_only(&ctx, "verifying the platform audit trail")?;
     query.known(&[])?;
-    Reply::ok(app.store.verify_audit(&AuditChain::Platform).await?)
+    Reply::ok(Verdict::of(app.store.verify_audit(&AuditChain::Platform).await?, true))
 }

@@ -58,25 +58,50 @@ async fn engine_at(app: &App, min_revision: Option<u64>) -> Result<RwLockReadGua
 }
 
 /// One decision as the API returns it.
-#[derive(Debug, Serialize)]
-struct Answer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Answer {
     allowed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     explanation: Option<roster_core::Explanation>,
 }
 
 /// A single check's reply: the answer and the revision it was made at.
-#[derive(Debug, Serialize)]
-struct CheckReply {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CheckReply {
     #[serde(flatten)]
     answer: Answer,
     revision: u64,
 }
 
 /// A batch's reply.
-#[derive(Debug, Serialize)]
-struct BatchReply {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BatchReply {
     results: Vec<Answer>,
+    revision: u64,
+}
+
+/// Effective permissions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PermissionsReply {
+    /// Permission ids, in pack order.
+    permissions: Vec<String>,
+    /// The roles that reach the resource.
+    roles: Vec<String>,
+    revision: u64,
+}
+
+/// One page of resources.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LookupReply {
+    items: Vec<String>,
+    next_cursor: Option<String>,
+    revision: u64,
+}
+
+/// The principals holding a permission.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SubjectsReply {
+    principals: Vec<String>,
     revision: u64,
 }
 
@@ -100,7 +125,7 @@ fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> 
 
 /// May the principal do this, on this resource (and why, with `explain`)?
 #[utoipa::path(post, path = "/v1/check", tag = "decisions", request_body = Check,
-    responses((status = 200, description = "`allowed`, `explanation` when asked, `revision`")))]
+    responses((status = 200, description = "The decision", body = CheckReply)))]
 pub(crate) async fn check(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -128,7 +153,7 @@ pub(crate) struct Batch<'a> {
 
 /// Many checks in one call, answered in order.
 #[utoipa::path(post, path = "/v1/check/batch", tag = "decisions", request_body = Batch,
-    responses((status = 200, description = "`results` in request order, `revision`")))]
+    responses((status = 200, description = "The decisions, in request order", body = BatchReply)))]
 pub(crate) async fn batch(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -171,7 +196,7 @@ pub(crate) struct Permissions {
 
 /// A principal's effective permissions and roles in an account (or on a resource).
 #[utoipa::path(post, path = "/v1/permissions", tag = "decisions", request_body = Permissions,
-    responses((status = 200, description = "`permissions`, `roles`, `revision`")))]
+    responses((status = 200, description = "Effective permissions and roles", body = PermissionsReply)))]
 pub(crate) async fn permissions(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -183,9 +208,11 @@ pub(crate) async fn permissions(
     let resource = body.resource.as_deref();
     engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), resource, ctx.now)?;
     let effective = engine.effective_permissions(&body.account, &body.principal, body.resource.as_deref(), ctx.now)?;
-    Reply::ok(
-        serde_json::json!({ "permissions": effective.permissions, "roles": effective.roles, "revision": engine.revision() }),
-    )
+    Reply::ok(PermissionsReply {
+        permissions: effective.permissions,
+        roles: effective.roles,
+        revision: engine.revision(),
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -206,7 +233,7 @@ pub(crate) struct LookupResources {
 
 /// The resources of a type on which a principal holds a permission.
 #[utoipa::path(post, path = "/v1/lookup/resources", tag = "decisions", request_body = LookupResources,
-    responses((status = 200, description = "`items`, `next_cursor`, `revision`")))]
+    responses((status = 200, description = "One page of resource names", body = LookupReply)))]
 pub(crate) async fn lookup_resources(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -227,9 +254,7 @@ pub(crate) async fn lookup_resources(
         items.truncate(limit);
         items.last().cloned()
     });
-    Reply::ok(
-        serde_json::json!({ "items": items, "next_cursor": next_cursor.flatten(), "revision": engine.revision() }),
-    )
+    Reply::ok(LookupReply { items, next_cursor: next_cursor.flatten(), revision: engine.revision() })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -245,7 +270,7 @@ pub(crate) struct LookupSubjects {
 
 /// The principals holding a permission in an account (or on a resource).
 #[utoipa::path(post, path = "/v1/lookup/subjects", tag = "decisions", request_body = LookupSubjects,
-    responses((status = 200, description = "`principals`, `revision`")))]
+    responses((status = 200, description = "Principal ids", body = SubjectsReply)))]
 pub(crate) async fn lookup_subjects(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -263,5 +288,5 @@ pub(crate) async fn lookup_subjects(
         .into_iter()
         .filter(|p| !engine.is_hidden_from(&actor, &body.account, p))
         .collect();
-    Reply::ok(serde_json::json!({ "principals": subjects, "revision": engine.revision() }))
+    Reply::ok(SubjectsReply { principals: subjects, revision: engine.revision() })
 }

@@ -3,17 +3,24 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use roster_core::engine::{GrantView, GroupView, ResourceView, RoleView};
 use roster_core::ids::Id;
 use roster_core::{Operation, PermissionRule, RoleDef, Subject};
 use serde::Deserialize;
 
-use super::{Reply, new_id, read_guard};
+use super::{Deleted, Page, Reply, Written, new_id, read_guard};
 use crate::http::app::{App, Audit};
 use crate::http::extract::{Ctx, Json, Params, Query};
-use crate::http::problem::ApiError;
+use crate::http::problem::{ApiError, Code};
 
 fn audit(account: &str, action: &'static str, target: String) -> Audit {
     Audit::account(account, action, target)
+}
+
+/// What was just written is not in the engine: it cannot happen while writes are
+/// serialised, and is not answered as if it had not been written.
+fn gone() -> ApiError {
+    ApiError::new(Code::Internal, "the write was committed but its result could not be read back")
 }
 
 fn resource_name(req: &Params) -> Result<String, ApiError> {
@@ -45,7 +52,7 @@ pub(crate) struct CreateResource {
 
 /// Registers a resource (with its parent and owner).
 #[utoipa::path(post, path = "/v1/accounts/{account}/resources", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateResource,
-    responses((status = 201, description = "The resource, with `revision`")))]
+    responses((status = 201, description = "The resource", body = Written<ResourceView>)))]
 pub(crate) async fn create_resource(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -64,13 +71,13 @@ pub(crate) async fn create_resource(
         owner: body.owner.map(String::from),
     };
     let revision = app.manage(&ctx, operation, audit(account, "resource.create", body.resource.clone())).await?;
-    let view = app.engine.read().await.resource(account, &body.resource);
+    let view = app.engine.read().await.resource(account, &body.resource).ok_or_else(gone)?;
     Reply::written(201, view, revision)
 }
 
 /// One resource.
 #[utoipa::path(get, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
-    responses((status = 200, description = "The resource")))]
+    responses((status = 200, description = "The resource", body = ResourceView)))]
 pub(crate) async fn get_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let name = resource_name(&req)?;
@@ -87,20 +94,20 @@ pub(crate) async fn get_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Par
 
 /// Deletes a resource, its descendants and the grants on them.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
-    responses((status = 200, description = "`deleted`, with `revision`")))]
+    responses((status = 200, description = "Deleted", body = Written<Deleted>)))]
 pub(crate) async fn delete_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let name = resource_name(&req)?;
     let operation = Operation::DeleteResource { account: account.to_owned(), resource: name.clone() };
     let revision = app.manage(&ctx, operation, audit(account, "resource.delete", name.clone())).await?;
-    Reply::written(200, serde_json::json!({ "deleted": name }), revision)
+    Reply::written(200, Deleted { deleted: name }, revision)
 }
 
 /// The grants the caller may see.
 #[utoipa::path(get, path = "/v1/accounts/{account}/grants", tag = "grants",
     params(("account" = String, Path, description = "Account id"), ("resource" = Option<String>, Query, description = "Only grants on this resource"),
         ("subject" = Option<String>, Query, description = "Only grants to this subject (`principal:<id>` or `group:<id>`)")),
-    responses((status = 200, description = "`items`")))]
+    responses((status = 200, description = "The grants", body = Page<GrantView>)))]
 pub(crate) async fn list_grants(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -117,7 +124,7 @@ pub(crate) async fn list_grants(
         query.get("subject").map(String::as_str),
         ctx.now,
     );
-    Reply::ok(serde_json::json!({ "items": items }))
+    Reply::ok(Page::all(items))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -137,7 +144,7 @@ pub(crate) struct CreateGrant {
 
 /// Grants a role on a resource (or the account) to a principal or group.
 #[utoipa::path(post, path = "/v1/accounts/{account}/grants", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateGrant,
-    responses((status = 201, description = "The grant, with `revision`")))]
+    responses((status = 201, description = "The grant", body = Written<GrantView>)))]
 pub(crate) async fn create_grant(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -162,14 +169,14 @@ pub(crate) async fn create_grant(
         expires_at: body.expires_at,
     };
     let revision = app.manage(&ctx, operation, audit(account, "grant.create", format!("grant:{grant_id}"))).await?;
-    let view = app.engine.read().await.grant(account, &grant_id);
+    let view = app.engine.read().await.grant(account, &grant_id).ok_or_else(gone)?;
     Reply::written(201, view, revision)
 }
 
 /// Revokes a grant.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/grants/{grant}", tag = "grants",
     params(("account" = String, Path, description = "Account id"), ("grant" = String, Path, description = "Grant id")),
-    responses((status = 200, description = "`deleted`, with `revision`")))]
+    responses((status = 200, description = "Deleted", body = Written<Deleted>)))]
 pub(crate) async fn delete_grant(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let grant = req.param("grant")?;
@@ -180,7 +187,7 @@ pub(crate) async fn delete_grant(State(app): State<Arc<App>>, ctx: Ctx, req: Par
             audit(account, "grant.delete", format!("grant:{grant}")),
         )
         .await?;
-    Reply::written(200, serde_json::json!({ "deleted": grant }), revision)
+    Reply::written(200, Deleted { deleted: grant.to_owned() }, revision)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -192,7 +199,7 @@ pub(crate) struct CreateGroup {
 
 /// Creates a group.
 #[utoipa::path(post, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateGroup,
-    responses((status = 201, description = "The group, with `revision`")))]
+    responses((status = 201, description = "The group", body = Written<GroupView>)))]
 pub(crate) async fn create_group(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -202,23 +209,23 @@ pub(crate) async fn create_group(
     let account = req.param("account")?;
     let operation = Operation::CreateGroup { account: account.to_owned(), group: body.id.to_string() };
     let revision = app.manage(&ctx, operation, audit(account, "group.create", format!("group:{}", body.id))).await?;
-    Reply::written(201, serde_json::json!({ "id": body.id, "members": [] }), revision)
+    Reply::written(201, GroupView { id: body.id.to_string(), members: Vec::new() }, revision)
 }
 
 /// The account's groups.
 #[utoipa::path(get, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id")),
-    responses((status = 200, description = "`items`")))]
+    responses((status = 200, description = "The groups", body = Page<GroupView>)))]
 pub(crate) async fn list_groups(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(&app, &ctx, account, Some("member.view")).await?;
     let groups = app.engine.read().await.groups_visible_to(&ctx.caller.actor(), account);
-    Reply::ok(serde_json::json!({ "items": groups }))
+    Reply::ok(Page::all(groups))
 }
 
 /// Adds a member to a group.
 #[utoipa::path(put, path = "/v1/accounts/{account}/groups/{group}/members/{principal}", tag = "grants",
     params(("account" = String, Path, description = "Account id"), ("group" = String, Path, description = "Group id"), ("principal" = String, Path, description = "Principal id")),
-    responses((status = 200, description = "The group, with `revision`")))]
+    responses((status = 200, description = "The group", body = Written<GroupView>)))]
 pub(crate) async fn put_group_member(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     group_member(&app, &ctx, &req, true).await
 }
@@ -226,7 +233,7 @@ pub(crate) async fn put_group_member(State(app): State<Arc<App>>, ctx: Ctx, req:
 /// Removes a member from a group.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/groups/{group}/members/{principal}", tag = "grants",
     params(("account" = String, Path, description = "Account id"), ("group" = String, Path, description = "Group id"), ("principal" = String, Path, description = "Principal id")),
-    responses((status = 200, description = "The group, with `revision`")))]
+    responses((status = 200, description = "The group", body = Written<GroupView>)))]
 pub(crate) async fn delete_group_member(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     group_member(&app, &ctx, &req, false).await
 }
@@ -252,7 +259,7 @@ async fn group_member(app: &Arc<App>, ctx: &Ctx, req: &Params, add: bool) -> Res
     };
     let revision =
         app.manage(ctx, operation, audit(&account, action, format!("group:{group}/principal:{principal}"))).await?;
-    let view = app.engine.read().await.group_views(&account).into_iter().find(|g| g.id == group);
+    let view = app.engine.read().await.group_views(&account).into_iter().find(|g| g.id == group).ok_or_else(gone)?;
     Reply::written(200, view, revision)
 }
 
@@ -271,7 +278,7 @@ pub(crate) struct CreateRole {
 
 /// Defines a custom role.
 #[utoipa::path(post, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateRole,
-    responses((status = 201, description = "The role, with `revision`")))]
+    responses((status = 201, description = "The role", body = Written<RoleView>)))]
 pub(crate) async fn create_role(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -283,27 +290,27 @@ pub(crate) async fn create_role(
         RoleDef { manages: body.manages, ..RoleDef::new(body.id.to_string(), body.title, body.rank, body.permissions) };
     let operation = Operation::DefineRole { account: account.to_owned(), role };
     let revision = app.manage(&ctx, operation, audit(account, "role.create", format!("role:{}", body.id))).await?;
-    let view = app.engine.read().await.role_views(account).into_iter().find(|r| r.id == *body.id);
+    let view = app.engine.read().await.role_views(account).into_iter().find(|r| r.id == *body.id).ok_or_else(gone)?;
     Reply::written(201, view, revision)
 }
 
 /// The roles usable in the account, by rank.
 #[utoipa::path(get, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id")),
-    responses((status = 200, description = "`items`")))]
+    responses((status = 200, description = "The roles", body = Page<RoleView>)))]
 pub(crate) async fn list_roles(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(&app, &ctx, account, None).await?;
-    Reply::ok(serde_json::json!({ "items": app.engine.read().await.role_views(account) }))
+    Reply::ok(Page::all(app.engine.read().await.role_views(account)))
 }
 
 /// Deletes a custom role.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/roles/{role}", tag = "grants",
     params(("account" = String, Path, description = "Account id"), ("role" = String, Path, description = "Role id")),
-    responses((status = 200, description = "`deleted`, with `revision`")))]
+    responses((status = 200, description = "Deleted", body = Written<Deleted>)))]
 pub(crate) async fn delete_role(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let role = req.param("role")?;
     let operation = Operation::RemoveRole { account: account.to_owned(), role: role.to_owned() };
     let revision = app.manage(&ctx, operation, audit(account, "role.delete", format!("role:{role}"))).await?;
-    Reply::written(200, serde_json::json!({ "deleted": role }), revision)
+    Reply::written(200, Deleted { deleted: role.to_owned() }, revision)
 }

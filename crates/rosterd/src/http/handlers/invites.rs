@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use roster_core::engine::MembershipView;
 use roster_core::ids::Id;
 use roster_core::{Actor, Operation, Subject};
 use roster_store::{InviteRecord, StoreOp};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::accounts::{check_email, check_name, new_profile};
-use super::{Reply, new_id, read_guard};
+use super::{Page, Reply, Written, new_id, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
 use crate::http::extract::{Ctx, Json, Params};
@@ -60,7 +61,7 @@ fn operation(invite: &InviteRecord, principal: &str, grant_id: String) -> Result
 
 /// Invites an address to the account (or to a resource, with a role); the token is shown once.
 #[utoipa::path(post, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id")), request_body = CreateInvite,
-    responses((status = 201, description = "`id`, `token`, `expires_at`, `revision`")))]
+    responses((status = 201, description = "The invite's id and token (shown once)", body = Written<InviteCreated>)))]
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -97,34 +98,78 @@ pub(crate) async fn create(
     let invite_id = record.id.clone();
     // What the invite gives, for the trail (never its token or the token's hash).
     let mut audit = Audit::account(account, "invite.create", format!("invite:{invite_id}"));
-    audit.after = Some(view(&record));
+    audit.after = serde_json::to_value(view(&record)).ok();
     let write =
         Write { operation: None, extra: vec![StoreOp::CreateInvite(record)], audit: Some(audit), plan_as: None };
     let (revision, _) = app.write(&ctx, write).await?;
-    Reply::written(201, serde_json::json!({ "id": invite_id, "token": token, "expires_at": ctx.now + ttl }), revision)
+    Reply::written(201, InviteCreated { id: invite_id, token, expires_at: ctx.now + ttl }, revision)
 }
 
-fn view(invite: &InviteRecord) -> serde_json::Value {
-    serde_json::json!({
-        "id": invite.id, "email": invite.email, "role": invite.role, "resource": invite.resource,
-        "status": invite.status, "expires_at": invite.expires_at, "created_at": invite.created_at,
-    })
+/// An invite as the API shows it: never its token or the token's hash.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct InviteOut {
+    id: String,
+    email: String,
+    role: Option<String>,
+    resource: Option<String>,
+    /// `pending`, `accepted` or `revoked`.
+    status: String,
+    expires_at: i64,
+    created_at: i64,
+}
+
+fn view(invite: &InviteRecord) -> InviteOut {
+    InviteOut {
+        id: invite.id.clone(),
+        email: invite.email.clone(),
+        role: invite.role.clone(),
+        resource: invite.resource.clone(),
+        status: invite.status.clone(),
+        expires_at: invite.expires_at,
+        created_at: invite.created_at,
+    }
+}
+
+/// A new invite: the token is shown here once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct InviteCreated {
+    id: String,
+    token: String,
+    expires_at: i64,
+}
+
+/// A revoked invite.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct InviteRevoked {
+    id: String,
+    /// `revoked`.
+    status: String,
+}
+
+/// What accepting an invite did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Accepted {
+    account: String,
+    principal: String,
+    membership: Option<MembershipView>,
+    /// The resource of a resource invite.
+    resource: Option<String>,
 }
 
 /// The account's invites.
 #[utoipa::path(get, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id")),
-    responses((status = 200, description = "`items`")))]
+    responses((status = 200, description = "The account's invites", body = Page<InviteOut>)))]
 pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     read_guard(&app, &ctx, account, Some("member.invite")).await?;
-    let items: Vec<serde_json::Value> = app.store.invites(account).await?.iter().map(view).collect();
-    Reply::ok(serde_json::json!({ "items": items }))
+    let items: Vec<InviteOut> = app.store.invites(account).await?.iter().map(view).collect();
+    Reply::ok(Page::all(items))
 }
 
 /// Revokes a pending invite.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/invites/{invite}", tag = "invites",
     params(("account" = String, Path, description = "Account id"), ("invite" = String, Path, description = "Invite id")),
-    responses((status = 200, description = "`status: revoked`, with `revision`")))]
+    responses((status = 200, description = "Revoked", body = Written<InviteRevoked>)))]
 pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let invite_id = req.param("invite")?;
@@ -148,7 +193,7 @@ pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -
         plan_as: None,
     };
     let (revision, _) = app.write(&ctx, write).await?;
-    Reply::written(200, serde_json::json!({ "id": invite_id, "status": "revoked" }), revision)
+    Reply::written(200, InviteRevoked { id: invite_id.to_owned(), status: "revoked".into() }, revision)
 }
 
 /// The principal accepting an invite. Its profile fields are used only to create the
@@ -178,7 +223,7 @@ fn another_address() -> ApiError {
 
 /// Accepts an invite for a principal (once).
 #[utoipa::path(post, path = "/v1/invites/accept", tag = "invites", request_body = Accept,
-    responses((status = 200, description = "The membership or grant made, with `revision`")))]
+    responses((status = 200, description = "The membership or grant made", body = Written<Accepted>)))]
 pub(crate) async fn accept(State(app): State<Arc<App>>, ctx: Ctx, Json(body): Json<Accept>) -> Result<Reply, ApiError> {
     let principal = body.principal.id.as_str();
     if let Some(email) = &body.principal.email {
@@ -245,9 +290,7 @@ pub(crate) async fn accept(State(app): State<Arc<App>>, ctx: Ctx, Json(body): Js
     };
     let (revision, _) = app.write(&ctx, write).await?;
     let membership = app.engine.read().await.membership(&invite.account, principal);
-    Reply::written(
-        200,
-        serde_json::json!({ "account": invite.account, "principal": principal, "membership": membership, "resource": invite.resource }),
-        revision,
-    )
+    let accepted =
+        Accepted { account: invite.account, principal: principal.to_owned(), membership, resource: invite.resource };
+    Reply::written(200, accepted, revision)
 }

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use roster_core::engine::MembershipStatus;
+use roster_core::engine::{MembershipStatus, MembershipView};
 use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Reply, read_guard};
+use super::{Page, Reply, Written, read_guard};
 use crate::http::app::{App, Audit};
 use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::ApiError;
@@ -18,9 +18,25 @@ fn audit(account: &str, action: &'static str, principal: &str) -> Audit {
     Audit::account(account, action, format!("principal:{principal}"))
 }
 
-async fn member_view(app: &App, account: &str, principal: &str) -> serde_json::Value {
+/// A principal's membership in an account (none once purged).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MemberOut {
+    account: String,
+    membership: Option<MembershipView>,
+}
+
+/// The answer to a masquerade request.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MasqueradeOut {
+    account: String,
+    target: String,
+    /// Always `true`: a refusal is a problem.
+    allowed: bool,
+}
+
+async fn member_view(app: &App, account: &str, principal: &str) -> MemberOut {
     let membership = app.engine.read().await.membership(account, principal);
-    serde_json::json!({ "account": account, "membership": membership })
+    MemberOut { account: account.to_owned(), membership }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -39,7 +55,7 @@ pub(crate) struct AddMember {
 
 /// Adds a member (or an external member) with a role.
 #[utoipa::path(post, path = "/v1/accounts/{account}/members", tag = "members", params(("account" = String, Path, description = "Account id")), request_body = AddMember,
-    responses((status = 201, description = "The membership, with `revision`")))]
+    responses((status = 201, description = "The membership", body = Written<MemberOut>)))]
 pub(crate) async fn add(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -63,7 +79,7 @@ pub(crate) async fn add(
     params(("account" = String, Path, description = "Account id"), ("status" = Option<String>, Query, description = "`active` (default) or `removed`"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
-    responses((status = 200, description = "`items` and `next_cursor`")))]
+    responses((status = 200, description = "One page of memberships", body = Page<MembershipView>)))]
 pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     query.known(&["status", "cursor", "limit"])?;
@@ -87,12 +103,12 @@ pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, que
         items.truncate(limit);
         items.last().map(|m| m.principal.clone())
     });
-    Reply::ok(serde_json::json!({ "items": items, "next_cursor": next_cursor.flatten() }))
+    Reply::ok(Page { items, next_cursor: next_cursor.flatten() })
 }
 
 /// One membership.
 #[utoipa::path(get, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
-    responses((status = 200, description = "The membership")))]
+    responses((status = 200, description = "The membership", body = MemberOut)))]
 pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
@@ -106,7 +122,7 @@ pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> R
     let membership = engine
         .membership(account, principal)
         .ok_or_else(|| ApiError::not_found(format!("`{principal}` is not a member of account `{account}`")))?;
-    Reply::ok(serde_json::json!({ "account": account, "membership": membership }))
+    Reply::ok(MemberOut { account: account.to_owned(), membership: Some(membership) })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -118,7 +134,7 @@ pub(crate) struct ChangeRole {
 
 /// Changes a member's role.
 #[utoipa::path(patch, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
-    request_body = ChangeRole, responses((status = 200, description = "The membership, with `revision`")))]
+    request_body = ChangeRole, responses((status = 200, description = "The membership", body = Written<MemberOut>)))]
 pub(crate) async fn change_role(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -136,7 +152,7 @@ pub(crate) async fn change_role(
 /// Removes a member (restorable), or with `purge=true` deletes the membership and its grants.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/members/{principal}", tag = "members",
     params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id"), ("purge" = Option<bool>, Query, description = "Delete for good")),
-    responses((status = 200, description = "The membership as left, with `revision`")))]
+    responses((status = 200, description = "The membership as left", body = Written<MemberOut>)))]
 pub(crate) async fn remove(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -162,7 +178,7 @@ pub(crate) async fn remove(
 
 /// Restores a removed member.
 #[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/restore", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
-    responses((status = 200, description = "The membership, with `revision`")))]
+    responses((status = 200, description = "The membership", body = Written<MemberOut>)))]
 pub(crate) async fn restore(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
     let principal = req.param("principal")?;
@@ -183,7 +199,7 @@ pub(crate) struct Move {
 
 /// Moves a member to another account of the same organisation.
 #[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/move", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
-    request_body = Move, responses((status = 200, description = "The new membership, with `revision`")))]
+    request_body = Move, responses((status = 200, description = "The new membership", body = Written<MemberOut>)))]
 pub(crate) async fn move_member(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -211,7 +227,7 @@ pub(crate) struct Transfer {
 
 /// Transfers ownership of the account.
 #[utoipa::path(post, path = "/v1/accounts/{account}/transfer-ownership", tag = "members", params(("account" = String, Path, description = "Account id")),
-    request_body = Transfer, responses((status = 200, description = "The new owner's membership, with `revision`")))]
+    request_body = Transfer, responses((status = 200, description = "The new owner's membership", body = Written<MemberOut>)))]
 pub(crate) async fn transfer(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -233,7 +249,7 @@ pub(crate) struct Masquerade {
 
 /// Asks to act as another member (recorded in the audit trail).
 #[utoipa::path(post, path = "/v1/accounts/{account}/masquerade", tag = "members", params(("account" = String, Path, description = "Account id")),
-    request_body = Masquerade, responses((status = 200, description = "`allowed: true`, with `revision`")))]
+    request_body = Masquerade, responses((status = 200, description = "Allowed (and recorded)", body = Written<MasqueradeOut>)))]
 pub(crate) async fn masquerade(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -243,5 +259,6 @@ pub(crate) async fn masquerade(
     let account = req.param("account")?;
     let operation = Operation::Masquerade { account: account.to_owned(), target: body.target.to_string() };
     let revision = app.manage(&ctx, operation, audit(account, "member.masquerade", &body.target)).await?;
-    Reply::written(200, serde_json::json!({ "account": account, "target": body.target, "allowed": true }), revision)
+    let out = MasqueradeOut { account: account.to_owned(), target: body.target.to_string(), allowed: true };
+    Reply::written(200, out, revision)
 }

@@ -27,7 +27,6 @@ pub(crate) struct Reply {
 
 /// A reply body.
 pub(crate) enum Body {
-    Json(serde_json::Value),
     /// JSON already written out (answers that need nothing added).
     Serialized(Vec<u8>),
     Text {
@@ -38,26 +37,55 @@ pub(crate) enum Body {
 
 impl Reply {
     pub(crate) fn ok(value: impl Serialize) -> Result<Reply, ApiError> {
-        let bytes =
-            serde_json::to_vec(&value).map_err(|e| ApiError::new(super::problem::Code::Internal, e.to_string()))?;
+        let bytes = serde_json::to_vec(&value).map_err(internal)?;
         Ok(Reply { status: 200, body: Body::Serialized(bytes), revision: None })
     }
 
-    /// A write's answer: the value with `"revision"` added.
+    /// A write's answer: the value with `"revision"` added ([`Written`]).
     pub(crate) fn written(status: u16, value: impl Serialize, revision: u64) -> Result<Reply, ApiError> {
-        let mut body = to_json(value)?;
-        if let Some(object) = body.as_object_mut() {
-            object.insert("revision".into(), revision.into());
-        }
-        Ok(Reply { status, body: Body::Json(body), revision: Some(revision) })
+        let bytes = serde_json::to_vec(&Written { value, revision }).map_err(internal)?;
+        Ok(Reply { status, body: Body::Serialized(bytes), revision: Some(revision) })
     }
+}
+
+fn internal(error: serde_json::Error) -> ApiError {
+    ApiError::new(super::problem::Code::Internal, error.to_string())
+}
+
+/// A write's answer: what was written, and the revision it made.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Written<T> {
+    #[serde(flatten)]
+    pub(crate) value: T,
+    /// The revision of the write (also in `Roster-Revision`).
+    pub(crate) revision: u64,
+}
+
+/// One page of a list, in a stable order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub(crate) next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A whole list in one page.
+    pub(crate) fn all(items: Vec<T>) -> Self {
+        Page { items, next_cursor: None }
+    }
+}
+
+/// What a delete answers: the id of what is gone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Deleted {
+    pub(crate) deleted: String,
 }
 
 impl axum::response::IntoResponse for Reply {
     fn into_response(self) -> axum::response::Response {
         use axum::http::header::{CONTENT_TYPE, HeaderValue};
         let (content_type, bytes) = match self.body {
-            Body::Json(value) => ("application/json", value.to_string().into_bytes()),
             Body::Serialized(bytes) => ("application/json", bytes),
             Body::Text { content_type, text } => (content_type, text.into_bytes()),
         };
@@ -71,10 +99,6 @@ impl axum::response::IntoResponse for Reply {
         }
         response
     }
-}
-
-fn to_json(value: impl Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::new(super::problem::Code::Internal, e.to_string()))
 }
 
 /// Refuses unless the account exists and the caller may read it: the platform always; a

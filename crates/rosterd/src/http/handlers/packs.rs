@@ -4,37 +4,71 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use roster_core::matrix::{Matrix, MatrixFormat};
+use serde::Serialize;
 
 use super::{Body, Reply};
 use crate::http::app::App;
 use crate::http::extract::{Ctx, Params, Query};
 use crate::http::problem::ApiError;
 
+/// The daemon's health.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// `ok`.
+    status: &'static str,
+}
+
+/// Readiness: what is loaded and served.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Ready {
+    /// `ready`.
+    status: &'static str,
+    /// Packs loaded.
+    packs: usize,
+    /// The revision the snapshot is at.
+    revision: u64,
+}
+
+/// A loaded pack.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PackOut {
+    id: String,
+    version: String,
+    title: String,
+    /// `plugin` or `toml`.
+    source: String,
+}
+
 /// The daemon is alive.
 #[utoipa::path(get, path = "/healthz", tag = "health", security(()),
-    responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+    responses((status = 200, description = "Alive", body = Health)))]
 pub(crate) async fn health() -> Result<Reply, ApiError> {
-    Reply::ok(serde_json::json!({ "status": "ok" }))
+    Reply::ok(Health { status: "ok" })
 }
 
 /// The snapshot is loaded: the packs and the revision served.
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()),
-    responses((status = 200, description = "`{\"status\": \"ready\", \"packs\", \"revision\"}`")))]
+    responses((status = 200, description = "Ready", body = Ready)))]
 pub(crate) async fn ready(State(app): State<Arc<App>>) -> Result<Reply, ApiError> {
     let revision = app.engine.read().await.revision();
-    Reply::ok(serde_json::json!({ "status": "ready", "packs": app.packs.len(), "revision": revision }))
+    Reply::ok(Ready { status: "ready", packs: app.packs.len(), revision })
 }
 
 /// The loaded packs.
 #[utoipa::path(get, path = "/v1/packs", tag = "packs",
-    responses((status = 200, description = "Each pack's id, version, title and source")))]
+    responses((status = 200, description = "The loaded packs", body = Vec<PackOut>)))]
 pub(crate) async fn list(State(app): State<Arc<App>>, _: Ctx) -> Result<Reply, ApiError> {
-    let packs: Vec<serde_json::Value> = app
+    let packs: Vec<PackOut> = app
         .packs
         .iter()
         .map(|p| {
             let m = p.pack.manifest();
-            serde_json::json!({ "id": m.id, "version": m.version, "title": m.title, "source": p.source.kind() })
+            PackOut {
+                id: m.id.clone(),
+                version: m.version.clone(),
+                title: m.title.clone(),
+                source: p.source.kind().to_owned(),
+            }
         })
         .collect();
     Reply::ok(packs)
@@ -51,7 +85,7 @@ fn find<'a>(app: &'a App, req: &Params) -> Result<&'a roster_plugin::LoadedPack,
 /// One pack's manifest.
 #[utoipa::path(get, path = "/v1/packs/{pack}", tag = "packs",
     params(("pack" = String, Path, description = "Pack id")),
-    responses((status = 200, description = "The pack's manifest")))]
+    responses((status = 200, description = "The pack's manifest (see docs/PACKS.md)", body = Object)))]
 pub(crate) async fn show(State(app): State<Arc<App>>, _: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     query.known(&[])?;
     Reply::ok(find(&app, &req)?.pack.manifest())
@@ -61,7 +95,8 @@ pub(crate) async fn show(State(app): State<Arc<App>>, _: Ctx, req: Params, query
 #[utoipa::path(get, path = "/v1/packs/{pack}/matrix", tag = "packs",
     params(("pack" = String, Path, description = "Pack id"),
            ("format" = Option<String>, Query, description = "`json` (default), `csv` or `markdown`")),
-    responses((status = 200, description = "The matrix in the asked format")))]
+    responses((status = 200, description = "The matrix in the asked format", content(
+        (Object = "application/json"), (String = "text/csv"), (String = "text/markdown")))))]
 pub(crate) async fn matrix(State(app): State<Arc<App>>, _: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     query.known(&["format"])?;
     let format: MatrixFormat = query

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use roster_store::{StoreOp, TokenRecord, is_valid_service_name};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Reply, platform_only};
+use super::{Reply, Written, platform_only};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
 use crate::http::extract::{Ctx, Json, Params};
@@ -20,6 +20,22 @@ pub(crate) struct CreateToken {
     name: String,
     #[serde(default)]
     principal: Option<String>,
+}
+
+/// A new token: its text is shown here once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenCreated {
+    id: String,
+    token: String,
+    name: String,
+    /// The principal a principal token acts as.
+    principal: Option<String>,
+}
+
+/// A revoked token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TokenRevoked {
+    revoked: String,
 }
 
 /// A new token's record and its text.
@@ -45,7 +61,7 @@ pub(crate) fn token_view(record: &TokenRecord) -> serde_json::Value {
 
 /// Creates an API token (service, or for a principal); the token is shown once.
 #[utoipa::path(post, path = "/v1/tokens", tag = "tokens", request_body = CreateToken,
-    responses((status = 201, description = "`id`, `token`, `name`, `principal`, `revision`")))]
+    responses((status = 201, description = "The token (shown once)", body = Written<TokenCreated>)))]
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -72,14 +88,14 @@ pub(crate) async fn create(
     let (revision, _) = app.write(&ctx, Write::records(vec![StoreOp::CreateToken(record)], audit)).await?;
     Reply::written(
         201,
-        serde_json::json!({ "id": token_id, "token": text, "name": body.name, "principal": body.principal }),
+        TokenCreated { id: token_id, token: text, name: body.name, principal: body.principal },
         revision,
     )
 }
 
 /// Revokes an API token.
 #[utoipa::path(delete, path = "/v1/tokens/{token}", tag = "tokens", params(("token" = String, Path, description = "Token id")),
-    responses((status = 200, description = "`revoked`, with `revision`")))]
+    responses((status = 200, description = "Revoked", body = Written<TokenRevoked>)))]
 pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     platform_only(&ctx, "revoking tokens")?;
     let token_id = req.param("token")?;
@@ -96,5 +112,5 @@ pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -
     let audit = Audit::platform("token.revoke", format!("token:{token_id}"), Some(token_view(&record)), Some(after));
     let (revision, _) = app.write(&ctx, Write::records(vec![op], audit)).await?;
     app.tokens.forget(token_id);
-    Reply::written(200, serde_json::json!({ "revoked": token_id }), revision)
+    Reply::written(200, TokenRevoked { revoked: token_id.to_owned() }, revision)
 }
