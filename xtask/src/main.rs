@@ -61,6 +61,20 @@ enum Task {
     },
     /// Write docs/openapi.json from the code (`rosterd openapi`).
     Openapi,
+    /// Fuzz the HTTP API with Schemathesis (pip package `schemathesis`) against a live
+    /// daemon: no 5xx, every answer as the OpenAPI document says, no rejected call that
+    /// changes the database. SQLite unless `--postgres`.
+    FuzzApi {
+        /// Admin URL of a PostgreSQL server (a fresh database is created and dropped).
+        #[arg(long)]
+        postgres: Option<String>,
+        /// Most examples per operation.
+        #[arg(long, default_value_t = 25)]
+        examples: u32,
+        /// Schemathesis's random seed.
+        #[arg(long, default_value_t = 20261124)]
+        seed: u64,
+    },
     /// Scaffold plugins/NAME: a role pack that builds and validates out of the box.
     NewPack {
         /// Pack id: lower-case letters, digits, `_`, starting with a letter.
@@ -126,6 +140,25 @@ fn run_task(task: Task) -> Result<()> {
             std::fs::write(root.join("docs/openapi.json"), output.stdout).context("cannot write docs/openapi.json")?;
             println!("wrote docs/openapi.json");
             Ok(())
+        }
+        Task::FuzzApi { postgres, examples, seed } => {
+            let dirs = build_plugins(&root, false)?;
+            run(cargo(&root).args(["build", "-p", "rosterd"]), "building rosterd")?;
+            let (_, target_dir) = plugin_packages(&root)?;
+            let rosterd = target_dir.join("debug").join(format!("rosterd{}", std::env::consts::EXE_SUFFIX));
+            let mut command = Command::new("python3");
+            command
+                .current_dir(&root)
+                .arg(".ci/api-fuzz/run.py")
+                .arg("--rosterd")
+                .arg(&rosterd)
+                .arg("--plugin-dir")
+                .arg(&dirs.plugins)
+                .args(["--examples", &examples.to_string(), "--seed", &seed.to_string()]);
+            if let Some(url) = postgres {
+                command.args(["--postgres", &url]);
+            }
+            run(&mut command, "the API fuzzing")
         }
         Task::Run { args } => {
             build_plugins(&root, false)?;

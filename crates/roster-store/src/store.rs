@@ -851,12 +851,17 @@ async fn write_change<C: ConnectionTrait>(
                 .await?;
         }
         Change::AddGroupMember { account, group, principal } => {
+            // Putting a principal already in the group is a no-op, as in the engine: not a
+            // constraint violation.
+            let key =
+                [group_member::Column::AccountId, group_member::Column::GroupId, group_member::Column::PrincipalId];
             group_member::Entity::insert(group_member::ActiveModel {
                 account_id: Set(account),
                 group_id: Set(group),
                 principal_id: Set(principal),
             })
-            .exec(db)
+            .on_conflict(OnConflict::columns(key).do_nothing().to_owned())
+            .exec_without_returning(db)
             .await?;
         }
         Change::RemoveGroupMember { account, group, principal } => {

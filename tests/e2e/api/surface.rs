@@ -150,3 +150,25 @@ fn the_openapi_document_is_served_to_anyone_and_names_every_endpoint() {
     }
     assert_eq!(count, 48, "every endpoint is in the document");
 }
+
+/// Found by the API fuzzing: a second PUT of the same group member was a 409 from a
+/// database constraint (and a warning in the log); PUT is idempotent.
+#[test]
+fn putting_a_group_member_twice_is_idempotent_on_both_databases() {
+    for backend in roster_e2e::daemon::backends() {
+        let mut d = Daemon::start(&backend);
+        super::create_account(&d, "g1", "studio", "owner");
+        let add = d.call("POST", "/v1/accounts/g1/members", None, Some(serde_json::json!({ "principal": "uma" })));
+        assert_eq!(add.status, 201, "{}", add.text);
+        let group = d.call("POST", "/v1/accounts/g1/groups", None, Some(serde_json::json!({ "id": "crew" })));
+        assert_eq!(group.status, 201, "{}", group.text);
+        for attempt in 0..2 {
+            let put = d.call("PUT", "/v1/accounts/g1/groups/crew/members/uma", None, None);
+            assert_eq!(put.status, 200, "{backend:?} attempt {attempt}: {}", put.text);
+            assert_eq!(put.json()["members"], serde_json::json!(["uma"]), "{}", put.text);
+        }
+        d.restart();
+        let groups = d.call("GET", "/v1/accounts/g1/groups", None, None).json();
+        assert_eq!(groups["items"][0]["members"], serde_json::json!(["uma"]), "{groups}");
+    }
+}

@@ -20,7 +20,9 @@ use crate::http::problem::ApiError;
 pub(crate) struct PrincipalIn {
     #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     pub(crate) id: Id,
+    #[schema(format = "email", max_length = 254)]
     pub(crate) email: String,
+    #[schema(min_length = 1, max_length = 256)]
     pub(crate) name: String,
 }
 
@@ -77,6 +79,7 @@ pub(crate) struct CreateAccount {
     id: Id,
     #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     pack: Id,
+    #[schema(min_length = 1, max_length = 256)]
     name: String,
     #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
@@ -165,7 +168,7 @@ pub(crate) struct AccountMembership {
 }
 
 /// An account: pack, name, parent and child accounts.
-#[utoipa::path(get, path = "/v1/accounts/{account}", tag = "accounts", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}", tag = "accounts", params(("account" = String, Path, description = "Account id", example = "acme")),
     responses((status = 200, description = "The account", body = AccountOut)))]
 pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -174,7 +177,7 @@ pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> R
 }
 
 /// An account's child accounts.
-#[utoipa::path(get, path = "/v1/accounts/{account}/children", tag = "accounts", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/children", tag = "accounts", params(("account" = String, Path, description = "Account id", example = "acme")),
     responses((status = 200, description = "Child account ids", body = Page<String>)))]
 pub(crate) async fn children(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -186,12 +189,14 @@ pub(crate) async fn children(State(app): State<Arc<App>>, ctx: Ctx, req: Params)
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PutPrincipal {
+    #[schema(format = "email", max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 256)]
     name: String,
 }
 
 /// Creates or updates a principal's profile (the platform sets emails; a principal may rename itself).
-#[utoipa::path(put, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id")), request_body = PutPrincipal,
+#[utoipa::path(put, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id", example = "member-1")), request_body = PutPrincipal,
     responses((status = 200, description = "The profile", body = Written<Profile>)))]
 pub(crate) async fn put_principal(
     State(app): State<Arc<App>>,
@@ -223,7 +228,7 @@ pub(crate) async fn put_principal(
 }
 
 /// A principal's profile and the memberships the caller may see.
-#[utoipa::path(get, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id")),
+#[utoipa::path(get, path = "/v1/principals/{principal}", tag = "accounts", params(("principal" = String, Path, description = "Principal id", example = "member-1")),
     responses((status = 200, description = "The profile and memberships", body = PrincipalOut)))]
 pub(crate) async fn get_principal(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let principal = req.param("principal")?;

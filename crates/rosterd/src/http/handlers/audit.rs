@@ -90,7 +90,7 @@ async fn collect(
 }
 
 /// The account's audit trail, oldest first.
-#[utoipa::path(get, path = "/v1/accounts/{account}/audit", tag = "audit", params(("account" = String, Path, description = "Account id"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-1000 (default 100)"), ("actor" = Option<String>, Query, description = "Only events by this actor"), ("action" = Option<String>, Query, description = "Only events with this action")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/audit", tag = "audit", params(("account" = String, Path, description = "Account id", example = "acme"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-1000 (default 100)"), ("actor" = Option<String>, Query, description = "Only events by this actor"), ("action" = Option<String>, Query, description = "Only events with this action")),
     responses((status = 200, description = "One page of events", body = Page<EventOut>)))]
 pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -182,7 +182,7 @@ impl Verdict {
 }
 
 /// Verifies the account's audit chain.
-#[utoipa::path(get, path = "/v1/accounts/{account}/audit/verify", tag = "audit", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/audit/verify", tag = "audit", params(("account" = String, Path, description = "Account id", example = "acme")),
     responses((status = 200, description = "The chain's verdict", body = Verdict)))]
 pub(crate) async fn verify(
     State(app): State<Arc<App>>,

@@ -25,12 +25,15 @@ const REVISION_WAIT: Duration = Duration::from_millis(1500);
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Check<'a> {
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(borrow)]
     account: Cow<'a, str>,
+    #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(borrow)]
     principal: Cow<'a, str>,
     #[serde(borrow)]
     permission: Cow<'a, str>,
+    #[schema(value_type = Option<String>, pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default, borrow)]
     resource: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -186,8 +189,11 @@ pub(crate) async fn batch(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Permissions {
+    #[schema(pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     account: String,
+    #[schema(pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     principal: String,
+    #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default)]
     resource: Option<String>,
     #[serde(default)]
@@ -218,7 +224,9 @@ pub(crate) async fn permissions(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LookupResources {
+    #[schema(pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     account: String,
+    #[schema(pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     principal: String,
     permission: String,
     #[serde(rename = "type")]
@@ -260,8 +268,10 @@ pub(crate) async fn lookup_resources(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LookupSubjects {
+    #[schema(pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     account: String,
     permission: String,
+    #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default)]
     resource: Option<String>,
     #[serde(default)]

@@ -42,7 +42,9 @@ fn check_resource(field: &str, resource: &str) -> Result<(), ApiError> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateResource {
+    #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     resource: String,
+    #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default)]
     parent: Option<String>,
     #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
@@ -51,7 +53,7 @@ pub(crate) struct CreateResource {
 }
 
 /// Registers a resource (with its parent and owner).
-#[utoipa::path(post, path = "/v1/accounts/{account}/resources", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateResource,
+#[utoipa::path(post, path = "/v1/accounts/{account}/resources", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")), request_body = CreateResource,
     responses((status = 201, description = "The resource", body = Written<ResourceView>)))]
 pub(crate) async fn create_resource(
     State(app): State<Arc<App>>,
@@ -76,7 +78,7 @@ pub(crate) async fn create_resource(
 }
 
 /// One resource.
-#[utoipa::path(get, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
     responses((status = 200, description = "The resource", body = ResourceView)))]
 pub(crate) async fn get_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -93,7 +95,7 @@ pub(crate) async fn get_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Par
 }
 
 /// Deletes a resource, its descendants and the grants on them.
-#[utoipa::path(delete, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
+#[utoipa::path(delete, path = "/v1/accounts/{account}/resources/{type}/{id}", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme"), ("type" = String, Path, description = "Resource type"), ("id" = String, Path, description = "Resource id")),
     responses((status = 200, description = "Deleted", body = Written<Deleted>)))]
 pub(crate) async fn delete_resource(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -105,7 +107,7 @@ pub(crate) async fn delete_resource(State(app): State<Arc<App>>, ctx: Ctx, req: 
 
 /// The grants the caller may see.
 #[utoipa::path(get, path = "/v1/accounts/{account}/grants", tag = "grants",
-    params(("account" = String, Path, description = "Account id"), ("resource" = Option<String>, Query, description = "Only grants on this resource"),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("resource" = Option<String>, Query, description = "Only grants on this resource"),
         ("subject" = Option<String>, Query, description = "Only grants to this subject (`principal:<id>` or `group:<id>`)")),
     responses((status = 200, description = "The grants", body = Page<GrantView>)))]
 pub(crate) async fn list_grants(
@@ -133,7 +135,9 @@ pub(crate) struct CreateGrant {
     #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     id: Option<Id>,
+    #[schema(pattern = r"^(principal|group):[A-Za-z0-9_.:@-]{1,128}$")]
     subject: String,
+    #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default)]
     resource: Option<String>,
     #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
@@ -143,7 +147,7 @@ pub(crate) struct CreateGrant {
 }
 
 /// Grants a role on a resource (or the account) to a principal or group.
-#[utoipa::path(post, path = "/v1/accounts/{account}/grants", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateGrant,
+#[utoipa::path(post, path = "/v1/accounts/{account}/grants", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")), request_body = CreateGrant,
     responses((status = 201, description = "The grant", body = Written<GrantView>)))]
 pub(crate) async fn create_grant(
     State(app): State<Arc<App>>,
@@ -175,7 +179,7 @@ pub(crate) async fn create_grant(
 
 /// Revokes a grant.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/grants/{grant}", tag = "grants",
-    params(("account" = String, Path, description = "Account id"), ("grant" = String, Path, description = "Grant id")),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("grant" = String, Path, description = "Grant id")),
     responses((status = 200, description = "Deleted", body = Written<Deleted>)))]
 pub(crate) async fn delete_grant(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -198,7 +202,7 @@ pub(crate) struct CreateGroup {
 }
 
 /// Creates a group.
-#[utoipa::path(post, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateGroup,
+#[utoipa::path(post, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")), request_body = CreateGroup,
     responses((status = 201, description = "The group", body = Written<GroupView>)))]
 pub(crate) async fn create_group(
     State(app): State<Arc<App>>,
@@ -213,7 +217,7 @@ pub(crate) async fn create_group(
 }
 
 /// The account's groups.
-#[utoipa::path(get, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")),
     responses((status = 200, description = "The groups", body = Page<GroupView>)))]
 pub(crate) async fn list_groups(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -224,7 +228,7 @@ pub(crate) async fn list_groups(State(app): State<Arc<App>>, ctx: Ctx, req: Para
 
 /// Adds a member to a group.
 #[utoipa::path(put, path = "/v1/accounts/{account}/groups/{group}/members/{principal}", tag = "grants",
-    params(("account" = String, Path, description = "Account id"), ("group" = String, Path, description = "Group id"), ("principal" = String, Path, description = "Principal id")),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("group" = String, Path, description = "Group id", example = "crew"), ("principal" = String, Path, description = "Principal id", example = "member-1")),
     responses((status = 200, description = "The group", body = Written<GroupView>)))]
 pub(crate) async fn put_group_member(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     group_member(&app, &ctx, &req, true).await
@@ -232,7 +236,7 @@ pub(crate) async fn put_group_member(State(app): State<Arc<App>>, ctx: Ctx, req:
 
 /// Removes a member from a group.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/groups/{group}/members/{principal}", tag = "grants",
-    params(("account" = String, Path, description = "Account id"), ("group" = String, Path, description = "Group id"), ("principal" = String, Path, description = "Principal id")),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("group" = String, Path, description = "Group id", example = "crew"), ("principal" = String, Path, description = "Principal id", example = "member-1")),
     responses((status = 200, description = "The group", body = Written<GroupView>)))]
 pub(crate) async fn delete_group_member(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     group_member(&app, &ctx, &req, false).await
@@ -277,7 +281,7 @@ pub(crate) struct CreateRole {
 }
 
 /// Defines a custom role.
-#[utoipa::path(post, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id")), request_body = CreateRole,
+#[utoipa::path(post, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")), request_body = CreateRole,
     responses((status = 201, description = "The role", body = Written<RoleView>)))]
 pub(crate) async fn create_role(
     State(app): State<Arc<App>>,
@@ -295,7 +299,7 @@ pub(crate) async fn create_role(
 }
 
 /// The roles usable in the account, by rank.
-#[utoipa::path(get, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")),
     responses((status = 200, description = "The roles", body = Page<RoleView>)))]
 pub(crate) async fn list_roles(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -305,7 +309,7 @@ pub(crate) async fn list_roles(State(app): State<Arc<App>>, ctx: Ctx, req: Param
 
 /// Deletes a custom role.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/roles/{role}", tag = "grants",
-    params(("account" = String, Path, description = "Account id"), ("role" = String, Path, description = "Role id")),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("role" = String, Path, description = "Role id")),
     responses((status = 200, description = "Deleted", body = Written<Deleted>)))]
 pub(crate) async fn delete_role(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;

@@ -25,10 +25,12 @@ const MAX_TTL: i64 = 90 * 24 * 3600;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateInvite {
+    #[schema(format = "email", max_length = 254)]
     email: String,
     #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     #[serde(default)]
     role: Option<Id>,
+    #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default)]
     resource: Option<String>,
     #[serde(default)]
@@ -60,7 +62,7 @@ fn operation(invite: &InviteRecord, principal: &str, grant_id: String) -> Result
 }
 
 /// Invites an address to the account (or to a resource, with a role); the token is shown once.
-#[utoipa::path(post, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id")), request_body = CreateInvite,
+#[utoipa::path(post, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id", example = "acme")), request_body = CreateInvite,
     responses((status = 201, description = "The invite's id and token (shown once)", body = Written<InviteCreated>)))]
 pub(crate) async fn create(
     State(app): State<Arc<App>>,
@@ -157,7 +159,7 @@ pub(crate) struct Accepted {
 }
 
 /// The account's invites.
-#[utoipa::path(get, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id", example = "acme")),
     responses((status = 200, description = "The account's invites", body = Page<InviteOut>)))]
 pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -168,7 +170,7 @@ pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> 
 
 /// Revokes a pending invite.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/invites/{invite}", tag = "invites",
-    params(("account" = String, Path, description = "Account id"), ("invite" = String, Path, description = "Invite id")),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("invite" = String, Path, description = "Invite id")),
     responses((status = 200, description = "Revoked", body = Written<InviteRevoked>)))]
 pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -203,8 +205,10 @@ pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -
 pub(crate) struct Accepter {
     #[schema(value_type = String, pattern = r"^[A-Za-z0-9_.:@-]{1,128}$")]
     id: Id,
+    #[schema(format = "email", max_length = 254)]
     #[serde(default)]
     email: Option<String>,
+    #[schema(min_length = 1, max_length = 256)]
     #[serde(default)]
     name: Option<String>,
 }

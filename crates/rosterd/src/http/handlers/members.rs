@@ -54,7 +54,7 @@ pub(crate) struct AddMember {
 }
 
 /// Adds a member (or an external member) with a role.
-#[utoipa::path(post, path = "/v1/accounts/{account}/members", tag = "members", params(("account" = String, Path, description = "Account id")), request_body = AddMember,
+#[utoipa::path(post, path = "/v1/accounts/{account}/members", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme")), request_body = AddMember,
     responses((status = 201, description = "The membership", body = Written<MemberOut>)))]
 pub(crate) async fn add(
     State(app): State<Arc<App>>,
@@ -76,7 +76,7 @@ pub(crate) async fn add(
 
 /// The members the caller may see, by principal id.
 #[utoipa::path(get, path = "/v1/accounts/{account}/members", tag = "members",
-    params(("account" = String, Path, description = "Account id"), ("status" = Option<String>, Query, description = "`active` (default) or `removed`"),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("status" = Option<String>, Query, description = "`active` (default) or `removed`"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
     responses((status = 200, description = "One page of memberships", body = Page<MembershipView>)))]
@@ -107,7 +107,7 @@ pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, que
 }
 
 /// One membership.
-#[utoipa::path(get, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme"), ("principal" = String, Path, description = "Principal id", example = "member-1")),
     responses((status = 200, description = "The membership", body = MemberOut)))]
 pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -133,7 +133,7 @@ pub(crate) struct ChangeRole {
 }
 
 /// Changes a member's role.
-#[utoipa::path(patch, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+#[utoipa::path(patch, path = "/v1/accounts/{account}/members/{principal}", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme"), ("principal" = String, Path, description = "Principal id", example = "member-1")),
     request_body = ChangeRole, responses((status = 200, description = "The membership", body = Written<MemberOut>)))]
 pub(crate) async fn change_role(
     State(app): State<Arc<App>>,
@@ -151,7 +151,7 @@ pub(crate) async fn change_role(
 
 /// Removes a member (restorable), or with `purge=true` deletes the membership and its grants.
 #[utoipa::path(delete, path = "/v1/accounts/{account}/members/{principal}", tag = "members",
-    params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id"), ("purge" = Option<bool>, Query, description = "Delete for good")),
+    params(("account" = String, Path, description = "Account id", example = "acme"), ("principal" = String, Path, description = "Principal id", example = "member-1"), ("purge" = Option<bool>, Query, description = "Delete for good")),
     responses((status = 200, description = "The membership as left", body = Written<MemberOut>)))]
 pub(crate) async fn remove(
     State(app): State<Arc<App>>,
@@ -177,7 +177,7 @@ pub(crate) async fn remove(
 }
 
 /// Restores a removed member.
-#[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/restore", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+#[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/restore", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme"), ("principal" = String, Path, description = "Principal id", example = "member-1")),
     responses((status = 200, description = "The membership", body = Written<MemberOut>)))]
 pub(crate) async fn restore(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
@@ -198,7 +198,7 @@ pub(crate) struct Move {
 }
 
 /// Moves a member to another account of the same organisation.
-#[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/move", tag = "members", params(("account" = String, Path, description = "Account id"), ("principal" = String, Path, description = "Principal id")),
+#[utoipa::path(post, path = "/v1/accounts/{account}/members/{principal}/move", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme"), ("principal" = String, Path, description = "Principal id", example = "member-1")),
     request_body = Move, responses((status = 200, description = "The new membership", body = Written<MemberOut>)))]
 pub(crate) async fn move_member(
     State(app): State<Arc<App>>,
@@ -226,7 +226,7 @@ pub(crate) struct Transfer {
 }
 
 /// Transfers ownership of the account.
-#[utoipa::path(post, path = "/v1/accounts/{account}/transfer-ownership", tag = "members", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(post, path = "/v1/accounts/{account}/transfer-ownership", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme")),
     request_body = Transfer, responses((status = 200, description = "The new owner's membership", body = Written<MemberOut>)))]
 pub(crate) async fn transfer(
     State(app): State<Arc<App>>,
@@ -248,7 +248,7 @@ pub(crate) struct Masquerade {
 }
 
 /// Asks to act as another member (recorded in the audit trail).
-#[utoipa::path(post, path = "/v1/accounts/{account}/masquerade", tag = "members", params(("account" = String, Path, description = "Account id")),
+#[utoipa::path(post, path = "/v1/accounts/{account}/masquerade", tag = "members", params(("account" = String, Path, description = "Account id", example = "acme")),
     request_body = Masquerade, responses((status = 200, description = "Allowed (and recorded)", body = Written<MasqueradeOut>)))]
 pub(crate) async fn masquerade(
     State(app): State<Arc<App>>,

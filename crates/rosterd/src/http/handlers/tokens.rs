@@ -94,11 +94,11 @@ pub(crate) async fn create(
 }
 
 /// Revokes an API token.
-#[utoipa::path(delete, path = "/v1/tokens/{token}", tag = "tokens", params(("token" = String, Path, description = "Token id")),
+#[utoipa::path(delete, path = "/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path, description = "Token id (the `id` POST /v1/tokens answered, not the token text)")),
     responses((status = 200, description = "Revoked", body = Written<TokenRevoked>)))]
 pub(crate) async fn revoke(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
     platform_only(&ctx, "revoking tokens")?;
-    let token_id = req.param("token")?;
+    let token_id = req.param("id")?;
     let record = app
         .store
         .token(token_id)
