@@ -119,27 +119,35 @@ def main():
             base = f"http://{address}"
             token = (tmp / "data" / "bootstrap-token").read_text().strip()
             seed(base, token)
-            command = [
-                "schemathesis", "--config-file", str(HERE / "schemathesis.toml"),
-                "run", f"{base}/v1/openapi.json",
-                "--header", f"Authorization: Bearer {token}",
-                "--checks", CHECKS,
-                "--seed", str(args.seed),
-                "--max-examples", str(args.examples),
-                "--workers", "1",
-                "--no-color",
-                "--suppress-health-check", "all",
-                "--request-timeout", "30",
-            ]
-            if args.report:
-                command += ["--report", "junit", "--report-junit-path", args.report]
-            env = {**os.environ, "ROSTER_FUZZ_URL": base, "SCHEMATHESIS_HOOKS": "hooks",
-                   "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-            started = time.monotonic()
-            result = subprocess.run(command, env=env)
-            print(f"api-fuzz: schemathesis exit {result.returncode} in {time.monotonic() - started:.0f} s "
-                  f"({'postgres' if database else 'sqlite'}, seed {args.seed}, {args.examples} examples per operation)")
-            return result.returncode
+            # Twice: as the platform (a service token), then as a member through
+            # Roster-Act-As, so the management rules' refusals are fuzzed too.
+            failed = 0
+            for identity in (None, "member-1"):
+                command = [
+                    "schemathesis", "--config-file", str(HERE / "schemathesis.toml"),
+                    "run", f"{base}/v1/openapi.json",
+                    "--header", f"Authorization: Bearer {token}",
+                    "--checks", CHECKS,
+                    "--seed", str(args.seed),
+                    "--max-examples", str(args.examples),
+                    "--workers", "1",
+                    "--no-color",
+                    "--suppress-health-check", "all",
+                    "--request-timeout", "30",
+                ]
+                if identity:
+                    command += ["--header", f"Roster-Act-As: {identity}"]
+                if args.report:
+                    command += ["--report", "junit", "--report-junit-path", f"{args.report}.{identity or 'platform'}.xml"]
+                env = {**os.environ, "ROSTER_FUZZ_URL": base, "SCHEMATHESIS_HOOKS": "hooks",
+                       "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+                started = time.monotonic()
+                result = subprocess.run(command, env=env)
+                print(f"api-fuzz: schemathesis exit {result.returncode} in {time.monotonic() - started:.0f} s "
+                      f"({'postgres' if database else 'sqlite'}, as {identity or 'the platform'}, seed {args.seed}, "
+                      f"{args.examples} examples per operation)")
+                failed = failed or result.returncode
+            return failed
         finally:
             child.terminate()
             child.wait(timeout=30)
