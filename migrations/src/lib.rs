@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial;
 mod m20261124_000001_grants_per_account;
 mod m20261124_000002_audit_heads;
+mod m20261124_000003_invite_pages;
 
 /// Runs Roster's migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial::Migration),
             Box::new(m20261124_000001_grants_per_account::Migration),
             Box::new(m20261124_000002_audit_heads::Migration),
+            Box::new(m20261124_000003_invite_pages::Migration),
         ]
     }
 }

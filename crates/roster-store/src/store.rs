@@ -11,8 +11,8 @@ use roster_migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
 use crate::audit::{
@@ -264,6 +264,8 @@ impl Store {
     pub async fn load(&self, engine: &mut Engine) -> Result<()> {
         let db = &self.db;
         let corrupt = |what: String| move |e: roster_core::ChangeError| StoreError::Corrupt(format!("{what}: {e}"));
+        // Rows come in insertion order; the engine's id-ordered lists are sorted once at the end.
+        engine.begin_bulk_load();
         for row in account::Entity::find().order_by_asc(account::Column::Seq).all(db).await? {
             let pack = row.pack.clone();
             engine
@@ -340,6 +342,7 @@ impl Store {
                 })
                 .map_err(corrupt(format!("grant {id}")))?;
         }
+        engine.end_bulk_load();
         engine.shrink_to_fit();
         engine.set_revision(self.revision().await?);
         Ok(())
@@ -383,12 +386,26 @@ impl Store {
         Ok(invite::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(invite_record))
     }
 
-    /// An account's invites, newest first.
-    pub async fn invites(&self, account: &str) -> Result<Vec<InviteRecord>> {
-        let rows = invite::Entity::find()
-            .filter(invite::Column::AccountId.eq(account))
+    /// Up to `limit` of an account's invites, newest first (then by id), after the one
+    /// `after` names (`(created_at, id)` of the last invite of the previous page): a range
+    /// of the `invites_by_account_created` index.
+    pub async fn invites_page(
+        &self,
+        account: &str,
+        after: Option<(i64, &str)>,
+        limit: u64,
+    ) -> Result<Vec<InviteRecord>> {
+        let mut query = invite::Entity::find().filter(invite::Column::AccountId.eq(account));
+        if let Some((created_at, id)) = after {
+            query =
+                query.filter(Condition::any().add(invite::Column::CreatedAt.lt(created_at)).add(
+                    Condition::all().add(invite::Column::CreatedAt.eq(created_at)).add(invite::Column::Id.gt(id)),
+                ));
+        }
+        let rows = query
             .order_by_desc(invite::Column::CreatedAt)
             .order_by_asc(invite::Column::Id)
+            .limit(limit)
             .all(&self.db)
             .await?;
         Ok(rows.into_iter().map(invite_record).collect())

@@ -7,6 +7,7 @@ mod bad_input;
 mod headers;
 mod invites;
 mod limits;
+mod pages;
 mod reads;
 mod restart;
 mod seeds;

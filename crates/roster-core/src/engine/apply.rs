@@ -465,7 +465,7 @@ impl Engine {
             Step::PutMembership { account, principal, membership } => {
                 let a = made.account(account);
                 let p = self.intern(&principal);
-                self.accounts[a].members.insert(p);
+                self.list_member(a, p);
                 let accounts = &mut self.principals[p].accounts;
                 match accounts.iter_mut().find(|(x, _)| *x == a) {
                     Some((_, held)) => *held = membership,
@@ -475,7 +475,7 @@ impl Engine {
             Step::RemoveMembership { account, principal } => {
                 let a = made.account(account);
                 let p = self.intern(&principal);
-                self.accounts[a].members.remove(&p);
+                self.unlist_member(a, p);
                 self.principals[p].accounts.retain(|(x, _)| *x != a);
             }
             Step::AddResource { account, name, ty, parent, owner } => {
@@ -519,6 +519,7 @@ impl Engine {
                     }
                 };
                 self.accounts[a].groups.insert(group.into(), g);
+                self.list_group(a, g);
                 made.groups.push(g);
             }
             Step::RemoveGroup { account, group } => {
@@ -529,6 +530,7 @@ impl Engine {
                 for p in std::mem::take(&mut self.groups[group].members) {
                     self.leave_group(p, group);
                 }
+                self.unlist_group(a, group);
                 self.groups[group].alive = false;
                 self.free.groups.push(group);
                 let name = std::mem::take(&mut self.groups[group].name);
@@ -653,9 +655,6 @@ impl Engine {
             alive: true,
             is_account: true,
         });
-        if let Some(pa) = parent {
-            self.accounts[pa].children.push(a);
-        }
         self.accounts.push(Account {
             id: id.clone(),
             pack,
@@ -665,12 +664,16 @@ impl Engine {
             resources: Default::default(),
             members: Default::default(),
             groups: Default::default(),
+            group_list: Vec::new(),
             custom_roles: Vec::new(),
             custom_index: Default::default(),
             free_custom_slots: Vec::new(),
             grants: Vec::new(),
             grant_ids: Default::default(),
         });
+        if let Some(pa) = parent {
+            self.list_child(pa, a);
+        }
         self.account_index.insert(id.into(), a);
         a
     }
@@ -723,7 +726,7 @@ impl Engine {
         let account = self.nodes[node].account;
         let grants = &self.grants;
         self.accounts[account].grant_ids.insert(slot, |s| grants[s].id.as_str());
-        self.accounts[account].grants.push(slot);
+        self.list_grant(account, slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p].grants.push((slot, node)),
             SubjectRef::Group(g) => self.groups[g].grants.push(slot),
@@ -734,16 +737,16 @@ impl Engine {
         if !self.grants[slot].alive {
             return;
         }
-        // Out of the index first: it finds the slot by the name the grant still holds.
+        // Out of the index and the ordered list first: they find the slot by the id the
+        // grant still holds.
         let grants = &self.grants;
         let account = self.nodes[grants[slot].node].account;
         self.accounts[account].grant_ids.remove(grants[slot].id.as_str(), |s| grants[s].id.as_str());
+        self.unlist_grant(account, slot);
         let grant = &mut self.grants[slot];
         grant.alive = false;
-        let (node, subject) = (grant.node, grant.subject);
+        let subject = grant.subject;
         grant.id = super::Key::default();
-        let account = self.nodes[node].account;
-        self.accounts[account].grants.retain(|&s| s != slot);
         match subject {
             SubjectRef::Principal(p) => self.principals[p].grants.retain(|(s, _)| *s != slot),
             SubjectRef::Group(g) => self.groups[g].grants.retain(|&s| s != slot),

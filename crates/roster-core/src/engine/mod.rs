@@ -6,6 +6,8 @@ mod apply;
 mod check;
 mod keyed_hash;
 mod name_index;
+mod ordered;
+mod pages;
 mod query;
 mod views;
 
@@ -20,6 +22,7 @@ use crate::pack::{CompiledRole, Pack, TypeIdx};
 
 pub use apply::{Change, ChangeError, MembershipStatus, Subject};
 pub use check::{Plan, StalePlan};
+pub use pages::{Page, PageRequest};
 pub use query::{EffectivePermissions, QueryError};
 pub use views::{GrantView, GroupView, ResourceView, RoleView};
 
@@ -175,18 +178,21 @@ pub(crate) struct Account {
     pub(crate) pack: usize,
     pub(crate) parent: Option<AccountId>,
     pub(crate) node: NodeId,
+    /// Child accounts, in id order.
     pub(crate) children: Vec<AccountId>,
     /// The account's resource nodes by name.
     pub(crate) resources: name_index::NameIndex<NodeId>,
-    /// Principals with a membership (any status); the membership itself sits on the
-    /// principal ([`Principal::accounts`]).
-    pub(crate) members: FxHashSet<PrincipalId>,
+    /// Principals with a membership (any status), in principal id order; the membership
+    /// itself sits on the principal ([`Principal::accounts`]).
+    pub(crate) members: Vec<PrincipalId>,
     pub(crate) groups: IdMap<Key, GroupId>,
+    /// The live groups, in id order.
+    pub(crate) group_list: Vec<GroupId>,
     pub(crate) custom_roles: Vec<CompiledRole>,
     pub(crate) custom_index: IdMap<Key, u16>,
     /// Slots of deleted custom roles, reused by the next definition (nobody holds them).
     pub(crate) free_custom_slots: Vec<u16>,
-    /// Live grants on the account's node and resources.
+    /// Live grants on the account's node and resources, in grant id order.
     pub(crate) grants: Vec<GrantSlot>,
     /// The account's live grants by id: grant ids are scoped per account, so an id taken
     /// in one tenant says nothing about another.
@@ -280,6 +286,8 @@ pub struct Engine {
     /// Which engine in which state, so a plan commits only onto the state it was
     /// validated against.
     pub(crate) stamp: check::Stamp,
+    /// A snapshot is being loaded: ordered lists are sorted once at its end.
+    pub(crate) bulk_loading: bool,
 }
 
 /// A read-only view of one membership, for callers outside the engine.
@@ -358,7 +366,7 @@ impl Engine {
         self.account_index.get(account).is_some_and(|&a| self.node_of(a, Some(resource)).is_some())
     }
 
-    /// Ids of an account's child accounts.
+    /// Ids of an account's child accounts, in id order.
     pub fn child_accounts(&self, account: &str) -> Vec<String> {
         self.account_index
             .get(account)
@@ -377,13 +385,11 @@ impl Engine {
     /// Every membership of an account with the given status, sorted by principal id.
     pub fn memberships(&self, account: &str, status: MembershipStatus) -> Vec<MembershipView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<MembershipView> = self
-            .account_members(a)
+        // The account's member list is in principal id order.
+        self.account_members(a)
             .filter(|(_, m)| m.status == status)
             .map(|(p, m)| self.membership_view(a, p, m))
-            .collect();
-        views.sort_by(|x, y| x.principal.cmp(&y.principal));
-        views
+            .collect()
     }
 
     /// Every member of an account with their membership.

@@ -68,24 +68,27 @@ impl Engine {
     /// account's own grant list: the cost is what the account holds, not the platform.
     pub fn grants(&self, account: &str, resource: Option<&str>, subject: Option<&str>) -> Vec<GrantView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<GrantView> = self.accounts[a]
+        // The account's list is in grant id order.
+        self.accounts[a]
             .grants
             .iter()
-            .map(|&slot| &self.grants[slot])
-            .map(|g| GrantView {
-                id: g.id.to_string(),
-                subject: match g.subject {
-                    SubjectRef::Principal(p) => format!("principal:{}", self.principals[p].id),
-                    SubjectRef::Group(x) => format!("group:{}", self.groups[x].name),
-                },
-                resource: self.node_name(g.node).to_owned(),
-                role: self.role(a, g.role).id.clone(),
-                expires_at: g.expires_at(),
-            })
+            .map(|&slot| self.grant_view(a, slot))
             .filter(|v| resource.is_none_or(|r| v.resource == r) && subject.is_none_or(|s| v.subject == s))
-            .collect();
-        views.sort_by(|x, y| x.id.cmp(&y.id));
-        views
+            .collect()
+    }
+
+    pub(crate) fn grant_view(&self, a: super::AccountId, slot: super::GrantSlot) -> GrantView {
+        let g = &self.grants[slot];
+        GrantView {
+            id: g.id.to_string(),
+            subject: match g.subject {
+                SubjectRef::Principal(p) => format!("principal:{}", self.principals[p].id),
+                SubjectRef::Group(x) => format!("group:{}", self.groups[x].name),
+            },
+            resource: self.node_name(g.node).to_owned(),
+            role: self.role(a, g.role).id.clone(),
+            expires_at: g.expires_at(),
+        }
     }
 
     /// One grant of an account by id.
@@ -114,18 +117,14 @@ impl Engine {
     /// The account's groups, sorted.
     pub fn group_views(&self, account: &str) -> Vec<GroupView> {
         let Some(&a) = self.account_index.get(account) else { return Vec::new() };
-        let mut views: Vec<GroupView> = self.accounts[a]
-            .groups
-            .iter()
-            .map(|(name, &g)| {
-                let mut members: Vec<String> =
-                    self.groups[g].members.iter().map(|&p| self.principals[p].id.to_string()).collect();
-                members.sort();
-                GroupView { id: name.to_string(), members }
-            })
-            .collect();
-        views.sort_by(|x, y| x.id.cmp(&y.id));
-        views
+        self.accounts[a].group_list.iter().map(|&g| self.group_view(g)).collect()
+    }
+
+    pub(crate) fn group_view(&self, g: super::GroupId) -> GroupView {
+        let mut members: Vec<String> =
+            self.groups[g].members.iter().map(|&p| self.principals[p].id.to_string()).collect();
+        members.sort();
+        GroupView { id: self.groups[g].name.clone(), members }
     }
 
     /// Whether the account has this group.

@@ -5,7 +5,10 @@
 //! its type's `.view` permission.
 
 use super::{Actor, ManagementError, Operation, Result};
-use crate::engine::{AccountId, ChangeError, Engine, GrantView, GroupView, Membership, MembershipView};
+use crate::engine::{
+    AccountId, ChangeError, Engine, GrantView, GroupView, Membership, MembershipStatus, MembershipView, Page,
+    PageRequest,
+};
 use crate::ids::ACCOUNT_RESOURCE;
 
 impl Engine {
@@ -126,37 +129,50 @@ impl Engine {
         }
     }
 
-    /// The grants of `account` (optionally on one resource, or of one subject) `actor`
-    /// may see: all of them for the platform and for holders of `member.view`, otherwise
-    /// only the actor's own; never one held by a member hidden from the actor.
-    pub fn grants_visible_to(
+    /// A page of the memberships of `account` with `status` that `actor` may see: members
+    /// hidden from the actor (a protected member) are left out, and the page stays full.
+    pub fn members_page_for(
         &self,
         actor: &Actor,
         account: &str,
-        resource: Option<&str>,
-        subject: Option<&str>,
+        status: MembershipStatus,
+        request: PageRequest<'_>,
+    ) -> Page<MembershipView> {
+        self.memberships_page(account, status, request, |p| self.member_visible_to(actor, account, p))
+    }
+
+    /// A page of the grants of `account` (optionally on one resource, or of one subject)
+    /// `actor` may see: all of them for the platform and for holders of `member.view`,
+    /// otherwise only the actor's own; never one held by a member hidden from the actor.
+    pub fn grants_page_for(
+        &self,
+        actor: &Actor,
+        account: &str,
+        filter: (Option<&str>, Option<&str>),
+        request: PageRequest<'_>,
         now: i64,
-    ) -> Vec<GrantView> {
+    ) -> Page<GrantView> {
+        let (resource, subject) = filter;
         let sees_all = self.require_read(actor, account, None, Some("member.view"), now).is_ok();
         let own = match actor {
             Actor::Principal(me) => Some(format!("principal:{me}")),
             Actor::Service => None,
         };
-        self.grants(account, resource, subject)
-            .into_iter()
-            .filter(|g| sees_all || own.as_deref() == Some(g.subject.as_str()))
-            .filter(|g| g.subject.strip_prefix("principal:").is_none_or(|p| !self.is_hidden_from(actor, account, p)))
-            .collect()
+        self.grants_page(account, request, |g| {
+            resource.is_none_or(|r| g.resource == r)
+                && subject.is_none_or(|s| g.subject == s)
+                && (sees_all || own.as_deref() == Some(g.subject.as_str()))
+                && g.subject.strip_prefix("principal:").is_none_or(|p| !self.is_hidden_from(actor, account, p))
+        })
     }
 
-    /// The groups of `account` as `actor` may see them: members hidden from the actor
-    /// (a protected member) are left out.
-    pub fn groups_visible_to(&self, actor: &Actor, account: &str) -> Vec<GroupView> {
-        let mut groups = self.group_views(account);
-        for group in &mut groups {
+    /// A page of the groups of `account` as `actor` may see them: members hidden from the
+    /// actor (a protected member) are left out.
+    pub fn groups_page_for(&self, actor: &Actor, account: &str, request: PageRequest<'_>) -> Page<GroupView> {
+        self.groups_page(account, request).map(|mut group| {
             group.members.retain(|p| !self.is_hidden_from(actor, account, p));
-        }
-        groups
+            group
+        })
     }
 
     /// The memberships of `principal` that `actor` may see: all for the platform; for a

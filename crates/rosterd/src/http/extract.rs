@@ -10,6 +10,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use bytes::Bytes;
+use roster_core::engine::PageRequest;
 use serde::de::DeserializeOwned;
 use tower_http::request_id::RequestId;
 
@@ -87,6 +88,13 @@ impl Query {
             }
             None => Ok(()),
         }
+    }
+
+    /// The page asked for: `cursor` (the previous page's `next_cursor`) and `limit`
+    /// (`1..=max`, `default` when absent).
+    pub(crate) fn page(&self, default: u64, max: u64) -> Result<PageRequest<'_>, ApiError> {
+        let limit = self.number("limit", default, max)? as usize;
+        Ok(PageRequest { after: self.get("cursor").map(String::as_str), limit })
     }
 
     /// A numeric parameter within `1..=max`, or its default.

@@ -9,9 +9,9 @@ use roster_core::{Actor, Operation};
 use roster_store::StoreOp;
 use serde::{Deserialize, Serialize};
 
-use super::{Page, Reply, Written, platform_only, read_guard};
+use super::{PAGE, Page, Reply, Written, platform_only, read_guard};
 use crate::http::app::{App, Audit, Write};
-use crate::http::extract::{Ctx, Json, Params};
+use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::ApiError;
 
 /// A principal as requests describe one.
@@ -177,13 +177,19 @@ pub(crate) async fn get(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> R
 }
 
 /// An account's child accounts.
-#[utoipa::path(get, path = "/v1/accounts/{account}/children", tag = "accounts", params(("account" = String, Path, description = "Account id", example = "acme")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/children", tag = "accounts", params(("account" = String, Path, description = "Account id", example = "acme"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
     responses((status = 200, description = "Child account ids", body = Page<String>)))]
-pub(crate) async fn children(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+pub(crate) async fn children(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    query: Query,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
+    query.known(&["cursor", "limit"])?;
+    let request = query.page(PAGE.0, PAGE.1)?;
     read_guard(&app, &ctx, account, None).await?;
-    let children = app.engine.read().await.child_accounts(account);
-    Reply::ok(Page::all(children))
+    Reply::ok(Page::from(app.engine.read().await.child_accounts_page(account, request)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use roster_core::Engine;
+use roster_core::engine::{Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLockReadGuard;
 
@@ -104,7 +105,10 @@ pub(crate) struct LookupReply {
 /// The principals holding a permission.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SubjectsReply {
+    /// Principal ids, in id order.
     principals: Vec<String>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
     revision: u64,
 }
 
@@ -234,6 +238,7 @@ pub(crate) struct LookupResources {
     #[serde(default)]
     cursor: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     #[serde(default)]
     min_revision: Option<u64>,
@@ -256,13 +261,9 @@ pub(crate) async fn lookup_resources(
     let engine = engine_at(&app, body.min_revision).await?;
     engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), None, ctx.now)?;
     let all = engine.lookup_resources(&body.account, &body.principal, &body.permission, &body.ty, ctx.now)?;
-    let cursor = body.cursor.unwrap_or_default();
-    let mut items: Vec<String> = all.into_iter().filter(|r| *r > cursor).take(limit + 1).collect();
-    let next_cursor = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        items.last().cloned()
-    });
-    Reply::ok(LookupReply { items, next_cursor: next_cursor.flatten(), revision: engine.revision() })
+    let keyed = all.into_iter().map(|r| (r.clone(), r)).collect();
+    let page = Page::of_sorted(keyed, PageRequest { after: body.cursor.as_deref(), limit });
+    Reply::ok(LookupReply { items: page.items, next_cursor: page.next_cursor, revision: engine.revision() })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -274,6 +275,11 @@ pub(crate) struct LookupSubjects {
     #[schema(pattern = r"^(account|[A-Za-z0-9_.@-]{1,128}:[A-Za-z0-9_.:@-]{1,128})$")]
     #[serde(default)]
     resource: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
     #[serde(default)]
     min_revision: Option<u64>,
 }
@@ -287,16 +293,22 @@ pub(crate) async fn lookup_subjects(
     Json(body): Json<LookupSubjects>,
 ) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
+    let limit = body.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit: must be from 1 to 1000"));
+    }
     if !ctx.caller.is_platform() {
         super::read_guard(&app, &ctx, &body.account, Some("member.view")).await?;
     }
     let engine = engine_at(&app, body.min_revision).await?;
     let actor = ctx.caller.actor();
     engine.may_ask(&actor, &body.account, None, body.resource.as_deref(), ctx.now)?;
-    let subjects: Vec<String> = engine
+    let subjects: Vec<(String, String)> = engine
         .lookup_subjects(&body.account, &body.permission, body.resource.as_deref(), ctx.now)?
         .into_iter()
         .filter(|p| !engine.is_hidden_from(&actor, &body.account, p))
+        .map(|p| (p.clone(), p))
         .collect();
-    Reply::ok(SubjectsReply { principals: subjects, revision: engine.revision() })
+    let page = Page::of_sorted(subjects, PageRequest { after: body.cursor.as_deref(), limit });
+    Reply::ok(SubjectsReply { principals: page.items, next_cursor: page.next_cursor, revision: engine.revision() })
 }

@@ -8,7 +8,7 @@ use roster_core::ids::Id;
 use roster_core::{Operation, PermissionRule, RoleDef, Subject};
 use serde::Deserialize;
 
-use super::{Deleted, Page, Reply, Written, new_id, read_guard};
+use super::{Deleted, PAGE, Page, Reply, Written, new_id, read_guard};
 use crate::http::app::{App, Audit};
 use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::{ApiError, Code};
@@ -108,7 +108,8 @@ pub(crate) async fn delete_resource(State(app): State<Arc<App>>, ctx: Ctx, req: 
 /// The grants the caller may see.
 #[utoipa::path(get, path = "/v1/accounts/{account}/grants", tag = "grants",
     params(("account" = String, Path, description = "Account id", example = "acme"), ("resource" = Option<String>, Query, description = "Only grants on this resource"),
-        ("subject" = Option<String>, Query, description = "Only grants to this subject (`principal:<id>` or `group:<id>`)")),
+        ("subject" = Option<String>, Query, description = "Only grants to this subject (`principal:<id>` or `group:<id>`)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
     responses((status = 200, description = "The grants", body = Page<GrantView>)))]
 pub(crate) async fn list_grants(
     State(app): State<Arc<App>>,
@@ -117,16 +118,12 @@ pub(crate) async fn list_grants(
     query: Query,
 ) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    query.known(&["resource", "subject"])?;
+    query.known(&["resource", "subject", "cursor", "limit"])?;
+    let request = query.page(PAGE.0, PAGE.1)?;
     read_guard(&app, &ctx, account, None).await?;
-    let items = app.engine.read().await.grants_visible_to(
-        &ctx.caller.actor(),
-        account,
-        query.get("resource").map(String::as_str),
-        query.get("subject").map(String::as_str),
-        ctx.now,
-    );
-    Reply::ok(Page::all(items))
+    let filter = (query.get("resource").map(String::as_str), query.get("subject").map(String::as_str));
+    let page = app.engine.read().await.grants_page_for(&ctx.caller.actor(), account, filter, request, ctx.now);
+    Reply::ok(Page::from(page))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -217,13 +214,20 @@ pub(crate) async fn create_group(
 }
 
 /// The account's groups.
-#[utoipa::path(get, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/groups", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
     responses((status = 200, description = "The groups", body = Page<GroupView>)))]
-pub(crate) async fn list_groups(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+pub(crate) async fn list_groups(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    query: Query,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
+    query.known(&["cursor", "limit"])?;
+    let request = query.page(PAGE.0, PAGE.1)?;
     read_guard(&app, &ctx, account, Some("member.view")).await?;
-    let groups = app.engine.read().await.groups_visible_to(&ctx.caller.actor(), account);
-    Reply::ok(Page::all(groups))
+    let page = app.engine.read().await.groups_page_for(&ctx.caller.actor(), account, request);
+    Reply::ok(Page::from(page))
 }
 
 /// Adds a member to a group.
@@ -299,12 +303,20 @@ pub(crate) async fn create_role(
 }
 
 /// The roles usable in the account, by rank.
-#[utoipa::path(get, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/roles", tag = "grants", params(("account" = String, Path, description = "Account id", example = "acme"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
     responses((status = 200, description = "The roles", body = Page<RoleView>)))]
-pub(crate) async fn list_roles(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+pub(crate) async fn list_roles(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    req: Params,
+    query: Query,
+) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
+    query.known(&["cursor", "limit"])?;
+    let request = query.page(PAGE.0, PAGE.1)?;
     read_guard(&app, &ctx, account, None).await?;
-    Reply::ok(Page::all(app.engine.read().await.role_views(account)))
+    let page = app.engine.read().await.roles_page(account, request);
+    Reply::ok(Page::from(page.ok_or_else(|| ApiError::invalid("cursor: must be a cursor from a previous page"))?))
 }
 
 /// Deletes a custom role.

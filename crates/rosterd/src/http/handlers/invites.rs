@@ -12,10 +12,10 @@ use roster_store::{InviteRecord, StoreOp};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{check_email, check_name, new_profile};
-use super::{Page, Reply, Written, new_id, read_guard};
+use super::{PAGE, Page, Reply, Written, new_id, read_guard};
 use crate::http::app::{App, Audit, Write};
 use crate::http::auth;
-use crate::http::extract::{Ctx, Json, Params};
+use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::ApiError;
 
 /// Default and longest invite lifetimes, in seconds.
@@ -159,13 +159,30 @@ pub(crate) struct Accepted {
 }
 
 /// The account's invites.
-#[utoipa::path(get, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id", example = "acme")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/invites", tag = "invites", params(("account" = String, Path, description = "Account id", example = "acme"), ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Page size, 1-500 (default 50)")),
     responses((status = 200, description = "The account's invites", body = Page<InviteOut>)))]
-pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params) -> Result<Reply, ApiError> {
+pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
+    query.known(&["cursor", "limit"])?;
     read_guard(&app, &ctx, account, Some("member.invite")).await?;
-    let items: Vec<InviteOut> = app.store.invites(account).await?.iter().map(view).collect();
-    Reply::ok(Page::all(items))
+    let request = query.page(PAGE.0, PAGE.1)?;
+    // The cursor is `<created_at>:<id>` of the last invite of the previous page.
+    let after = match request.after {
+        None => None,
+        Some(cursor) => Some(
+            cursor
+                .split_once(':')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
+                .ok_or_else(|| ApiError::invalid("cursor: must be a cursor from a previous page"))?,
+        ),
+    };
+    let limit = request.limit as u64;
+    let mut records = app.store.invites_page(account, after, limit + 1).await?;
+    let next_cursor = (records.len() as u64 > limit).then(|| {
+        records.truncate(request.limit);
+        records.last().map(|r| format!("{}:{}", r.created_at, r.id))
+    });
+    Reply::ok(Page { items: records.iter().map(view).collect::<Vec<InviteOut>>(), next_cursor: next_cursor.flatten() })
 }
 
 /// Revokes a pending invite.

@@ -9,7 +9,7 @@ use roster_core::ids::Id;
 use roster_core::{Actor, Operation};
 use serde::{Deserialize, Serialize};
 
-use super::{Page, Reply, Written, read_guard};
+use super::{PAGE, Page, Reply, Written, read_guard};
 use crate::http::app::{App, Audit};
 use crate::http::extract::{Ctx, Json, Params, Query};
 use crate::http::problem::ApiError;
@@ -88,22 +88,10 @@ pub(crate) async fn list(State(app): State<Arc<App>>, ctx: Ctx, req: Params, que
         Some("removed") => MembershipStatus::Removed,
         Some(other) => return Err(ApiError::invalid(format!("status: `{other}` must be `active` or `removed`"))),
     };
-    let limit = query.number("limit", 50, 500)? as usize;
+    let request = query.page(PAGE.0, PAGE.1)?;
     read_guard(&app, &ctx, account, Some("member.view")).await?;
-    let engine = app.engine.read().await;
-    let actor = ctx.caller.actor();
-    let cursor = query.get("cursor").cloned().unwrap_or_default();
-    let mut items: Vec<_> = engine
-        .memberships(account, status)
-        .into_iter()
-        .filter(|m| m.principal > cursor && engine.member_visible_to(&actor, account, &m.principal))
-        .take(limit + 1)
-        .collect();
-    let next_cursor = (items.len() > limit).then(|| {
-        items.truncate(limit);
-        items.last().map(|m| m.principal.clone())
-    });
-    Reply::ok(Page { items, next_cursor: next_cursor.flatten() })
+    let page = app.engine.read().await.members_page_for(&ctx.caller.actor(), account, status, request);
+    Reply::ok(Page::from(page))
 }
 
 /// One membership.

@@ -69,12 +69,14 @@ pub(crate) struct Page<T> {
     pub(crate) next_cursor: Option<String>,
 }
 
-impl<T> Page<T> {
-    /// A whole list in one page.
-    pub(crate) fn all(items: Vec<T>) -> Self {
-        Page { items, next_cursor: None }
+impl<T> From<roster_core::engine::Page<T>> for Page<T> {
+    fn from(page: roster_core::engine::Page<T>) -> Self {
+        Page { items: page.items, next_cursor: page.next_cursor }
     }
 }
+
+/// Page sizes of the lists: the default and the most a `limit` may ask for.
+pub(crate) const PAGE: (u64, u64) = (50, 500);
 
 /// What a delete answers: the id of what is gone.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
