@@ -41,6 +41,16 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
 }
 
+/// How a daemon is started, beyond its configuration.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Launch {
+    /// Run it under this open-files limit (soft and hard, through `prlimit`), so it cannot
+    /// raise it.
+    pub open_files: Option<u64>,
+    /// Write its stderr (its log) to a file [`Daemon::log`] reads, instead of the test's.
+    pub capture_log: bool,
+}
+
 /// A running daemon.
 pub struct Daemon {
     child: Option<Child>,
@@ -54,6 +64,7 @@ pub struct Daemon {
     pub backend: Backend,
     config: PathBuf,
     postgres: Option<(String, String)>,
+    how: Launch,
     _dir: tempfile::TempDir,
 }
 
@@ -65,6 +76,11 @@ impl Daemon {
 
     /// Starts a daemon with extra TOML appended to its `[server]` section.
     pub fn start_with(backend: &Backend, server_extra: &str) -> Daemon {
+        Self::start_launched(backend, server_extra, Launch::default())
+    }
+
+    /// Starts a daemon with extra `[server]` TOML, launched as `how` says.
+    pub fn start_launched(backend: &Backend, server_extra: &str, how: Launch) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let (database_url, postgres) = match backend {
             Backend::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("data/roster.db").display()), None),
@@ -100,6 +116,7 @@ impl Daemon {
             backend: backend.clone(),
             config,
             postgres,
+            how,
             _dir: dir,
         };
         daemon.launch();
@@ -111,13 +128,26 @@ impl Daemon {
     }
 
     fn launch(&mut self) {
-        let mut child = Command::new(rosterd_path())
+        let mut command = match self.how.open_files {
+            // prlimit sets the limit and execs rosterd: same process, so `pid` is rosterd's.
+            Some(n) => {
+                let mut command = Command::new("prlimit");
+                command.arg(format!("--nofile={n}:{n}")).arg(rosterd_path());
+                command
+            }
+            None => Command::new(rosterd_path()),
+        };
+        let stderr = match self.how.capture_log {
+            true => Stdio::from(std::fs::File::create(self.log_path()).expect("log file")),
+            false => Stdio::inherit(),
+        };
+        let mut child = command
             .arg("--config")
             .arg(&self.config)
             .arg("serve")
             .env("ROSTER_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start rosterd");
         let stdout = child.stdout.take().expect("stdout");
@@ -136,6 +166,20 @@ impl Daemon {
         std::thread::spawn(move || for _ in lines {});
         self.address = address;
         self.child = Some(child);
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self._dir.path().join("rosterd.log")
+    }
+
+    /// What the daemon logged so far (with [`Launch::capture_log`]).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     /// Stops with SIGTERM and waits; returns whether it exited cleanly.

@@ -94,8 +94,10 @@ pub(crate) struct ServerConfig {
     /// Seconds a client has to send a request's headers (a connection that sends half a
     /// header, or idles before its next request, is closed after this).
     pub(crate) header_read_timeout_s: u64,
-    /// Most connections served at once; further ones wait in the listen backlog.
-    pub(crate) max_connections: usize,
+    /// Most connections served at once; further ones wait in the listen backlog. Absent:
+    /// the open-files limit (raised to the hard limit at start) less 64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_connections: Option<usize>,
     /// Seconds a connection may stay with no byte moving either way (a stalled upload, a
     /// client that stops reading its answer) before it is closed. At least
     /// `request_timeout_s`, so a request being answered is never cut by it.
@@ -111,13 +113,16 @@ pub(crate) struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// The limits the accept loop and the connections enforce.
-    pub(crate) fn connection_limits(&self) -> crate::http::ConnectionLimits {
+    /// The limits the accept loop and the connections enforce, under an open-files soft
+    /// limit of `open_files` (`None`: unlimited).
+    pub(crate) fn connection_limits(&self, open_files: Option<u64>) -> crate::http::ConnectionLimits {
         crate::http::ConnectionLimits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_s),
             idle_timeout: Duration::from_secs(self.idle_timeout_s),
             request_timeout: Duration::from_secs(self.request_timeout_s),
-            max_connections: self.max_connections,
+            max_connections: self
+                .max_connections
+                .unwrap_or_else(|| crate::fd_limit::default_max_connections(open_files)),
             http2: self.http2,
             http2_max_concurrent_streams: self.http2_max_concurrent_streams,
             http2_max_header_list_bytes: self.http2_max_header_list_bytes,
@@ -135,7 +140,7 @@ impl Default for ServerConfig {
             shutdown_grace_s: 30,
             data_dir: PathBuf::from("data"),
             header_read_timeout_s: connections.header_read_timeout.as_secs(),
-            max_connections: connections.max_connections,
+            max_connections: None,
             idle_timeout_s: connections.idle_timeout.as_secs(),
             request_timeout_s: connections.request_timeout.as_secs(),
             http2: connections.http2,
@@ -186,7 +191,7 @@ impl Config {
         if server.body_limit_bytes == 0
             || server.batch_limit == 0
             || server.header_read_timeout_s == 0
-            || server.max_connections == 0
+            || server.max_connections == Some(0)
             || server.request_timeout_s == 0
             || server.http2_max_concurrent_streams == 0
             || server.http2_max_header_list_bytes == 0

@@ -4,6 +4,7 @@
 mod cli;
 mod config;
 mod daemon;
+mod fd_limit;
 mod http;
 mod packs;
 mod telemetry;

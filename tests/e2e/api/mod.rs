@@ -1,6 +1,7 @@
 //! The HTTP API end to end: the real `rosterd` on a real socket, on SQLite and (when
 //! `ROSTER_TEST_DATABASE_URL` is set) PostgreSQL, each daemon on a fresh database.
 
+mod abuse;
 mod audit;
 mod auth;
 mod bad_input;

@@ -172,3 +172,15 @@ fn putting_a_group_member_twice_is_idempotent_on_both_databases() {
         assert_eq!(groups["items"][0]["members"], serde_json::json!(["uma"]), "{groups}");
     }
 }
+
+#[test]
+fn a_request_head_past_16_kib_is_refused() {
+    let d = Daemon::start(&Backend::Sqlite);
+    let bearer = format!("Bearer {}", d.token);
+    let fits = "a".repeat(12 << 10);
+    let r = d.raw("GET", "/v1/packs", &[("Authorization", &bearer), ("X-Padding", &fits)], b"");
+    assert_eq!(r.status, 200, "a 12 KiB header fits");
+    let too_big = "a".repeat(20 << 10);
+    let r = d.raw("GET", "/v1/packs", &[("Authorization", &bearer), ("X-Padding", &too_big)], b"");
+    assert_eq!(r.status, 431, "{}", r.text);
+}

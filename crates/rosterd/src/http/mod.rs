@@ -64,6 +64,10 @@ impl Default for ConnectionLimits {
     }
 }
 
+/// Most bytes hyper buffers from one HTTP/1 connection; a request's head must fit in it
+/// (16 KiB, as HTTP/2's default header list limit).
+const READ_BUFFER: usize = 16 << 10;
+
 /// How long the accept loop waits after a failed accept (too many open files, …) before
 /// trying again, at first and at most: a failing accept never spins.
 const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
@@ -80,8 +84,12 @@ pub(crate) async fn serve(
     let router = router::build(app, limits.request_timeout);
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Without a timer hyper enforces no header timeout at all.
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    // Without a timer hyper enforces no header timeout at all. The read buffer is capped
+    // (hyper's default lets it grow to ~400 KiB per connection): a body is read a frame at a
+    // time anyway, and many connections sending fast must cost little memory each (300
+    // connections sending unauthenticated 1 MiB bodies grew the daemon by 166 MiB with the
+    // default, 40 MiB with 64 KiB, 10 MiB with 16 KiB).
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).max_buf_size(READ_BUFFER);
     builder
         .http2()
         .timer(TokioTimer::new())
