@@ -12,4 +12,4 @@ pub use audit::{
     actor_principal, is_valid_service_name,
 };
 pub use sea_orm::{ConnectionTrait, DbBackend};
-pub use store::{InviteRecord, Store, StoreError, StoreOp, TokenRecord};
+pub use store::{ChainPage, InviteRecord, Store, StoreError, StoreOp, TokenRecord};

@@ -438,32 +438,87 @@ impl Store {
     /// an edited or deleted event, a deleted tail, a missing or edited head all report
     /// `ok: false` with the problem and the first seq found wrong.
     pub async fn verify_audit(&self, chain: &AuditChain) -> Result<ChainReport> {
-        let rows = audit_event::Entity::find()
-            .filter(audit_event::Column::AccountId.eq(chain.key()))
+        let mut checked = 0;
+        let mut after = 0;
+        loop {
+            let page = self.verify_audit_page(chain, after, VERIFY_PAGE).await?;
+            checked += page.report.events;
+            match page.next {
+                Some(next) if page.report.ok => after = next,
+                _ => return Ok(ChainReport { events: checked, ..page.report }),
+            }
+        }
+    }
+
+    /// Verifies up to `limit` events of a chain after seq `after` (0: from the start),
+    /// continuing from the stored hash of event `after`; `next` is the seq to continue
+    /// from while events remain. The page that reaches the end checks the chain's head.
+    /// Memory and time are the page's, whatever the chain's length.
+    pub async fn verify_audit_page(&self, chain: &AuditChain, after: i64, limit: u64) -> Result<ChainPage> {
+        let in_chain = audit_event::Column::AccountId.eq(chain.key());
+        let mut previous = String::new();
+        if after > 0 {
+            let before = audit_event::Entity::find()
+                .filter(in_chain.clone())
+                .filter(audit_event::Column::Seq.eq(after))
+                .one(&self.db)
+                .await?;
+            match before {
+                Some(row) => previous = row.hash,
+                None => {
+                    return Ok(ChainPage {
+                        report: ChainReport::bad(0, after, ChainProblem::MissingEvent),
+                        next: None,
+                    });
+                }
+            }
+        }
+        let mut rows = audit_event::Entity::find()
+            .filter(in_chain)
+            .filter(audit_event::Column::Seq.gt(after))
             .order_by_asc(audit_event::Column::Seq)
+            .limit(limit.saturating_add(1))
             .all(&self.db)
             .await?;
-        let head = audit_head::Entity::find_by_id(chain.key().to_owned()).one(&self.db).await?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let events = rows.len();
-        let mut previous = String::new();
         for (index, row) in rows.iter().enumerate() {
-            if row.seq != index as i64 + 1 {
-                return Ok(ChainReport::bad(events, index as i64 + 1, ChainProblem::MissingEvent));
+            let expected = after + index as i64 + 1;
+            if row.seq != expected {
+                return Ok(ChainPage {
+                    report: ChainReport::bad(events, expected, ChainProblem::MissingEvent),
+                    next: None,
+                });
             }
             let key = match (is_keyed(&row.hash), &self.audit_key) {
-                (true, None) => return Ok(ChainReport::bad(events, row.seq, ChainProblem::KeyNeeded)),
-                (false, Some(_)) => return Ok(ChainReport::bad(events, row.seq, ChainProblem::Unkeyed)),
+                (true, None) => {
+                    return Ok(ChainPage {
+                        report: ChainReport::bad(events, row.seq, ChainProblem::KeyNeeded),
+                        next: None,
+                    });
+                }
+                (false, Some(_)) => {
+                    return Ok(ChainPage {
+                        report: ChainReport::bad(events, row.seq, ChainProblem::Unkeyed),
+                        next: None,
+                    });
+                }
                 (_, key) => key.as_ref(),
             };
             if chain_hash(key, &previous, &fields(row)) != row.hash {
-                return Ok(ChainReport::bad(events, row.seq, ChainProblem::Edited));
+                return Ok(ChainPage { report: ChainReport::bad(events, row.seq, ChainProblem::Edited), next: None });
             }
             previous.clone_from(&row.hash);
         }
-        let last_seq = events as i64;
+        let last_seq = after + events as i64;
+        if more {
+            return Ok(ChainPage { report: ChainReport::ok(events), next: Some(last_seq) });
+        }
+        let head = audit_head::Entity::find_by_id(chain.key().to_owned()).one(&self.db).await?;
         let key = self.audit_key.as_ref();
         let report = match head {
-            None if events == 0 && !chain_expected(&self.db, chain).await? => ChainReport::ok(0),
+            None if last_seq == 0 && !chain_expected(&self.db, chain).await? => ChainReport::ok(0),
             None => ChainReport::bad(events, 1, ChainProblem::HeadMissing),
             // With a key, a head rolled back (or otherwise edited) without it.
             Some(head) if key.is_some() && head.seal != head_seal(key, chain.key(), head.seq, &head.hash) => {
@@ -482,8 +537,20 @@ impl Store {
             }
             Some(_) => ChainReport::ok(events),
         };
-        Ok(report)
+        Ok(ChainPage { report, next: None })
     }
+}
+
+/// Events verified per page when a whole chain is verified.
+const VERIFY_PAGE: u64 = 1000;
+
+/// One page of a chain's verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainPage {
+    /// The verdict on this page's events (and, on the last page, on the head).
+    pub report: ChainReport,
+    /// The seq to continue from; `None` once the chain's end (or a problem) is reached.
+    pub next: Option<i64>,
 }
 
 /// The hashed fields of a stored event.

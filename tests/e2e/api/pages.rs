@@ -123,3 +123,45 @@ fn every_list_pages_through_the_whole_list_on_both_databases() {
         }
     }
 }
+
+#[test]
+fn the_platform_verifies_an_audit_chain_a_page_at_a_time() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "v1", "studio", "owner");
+        for i in 0..5 {
+            add_member(&d, "v1", &format!("m{i}"), "user");
+        }
+        let whole = d.call("GET", "/v1/accounts/v1/audit/verify?limit=100000", None, None).json();
+        assert_eq!(whole["ok"], true, "{whole}");
+        assert!(whole["next_cursor"].is_null(), "one page holds it all: {whole}");
+        let total = whole["events"].as_u64().expect("events");
+        let walk = |d: &Daemon| {
+            let (mut checked, mut cursor, mut verdicts) = (0, String::new(), Vec::new());
+            loop {
+                let page = d.call("GET", &format!("/v1/accounts/v1/audit/verify?limit=2{cursor}"), None, None).json();
+                checked += page["events"].as_u64().expect("events");
+                verdicts.push(page.clone());
+                match page["next_cursor"].as_str() {
+                    Some(next) if page["ok"] == true => cursor = format!("&cursor={next}"),
+                    _ => return (checked, verdicts),
+                }
+            }
+        };
+        let (checked, verdicts) = walk(&d);
+        assert_eq!(checked, total, "{backend:?}: the pages check every event once");
+        assert!(verdicts.iter().all(|v| v["ok"] == true), "{verdicts:?}");
+        assert_eq!(verdicts.len() as u64, total.div_ceil(2));
+        // An event edited behind the daemon's back is found on its page.
+        d.sql("UPDATE audit_events SET actor = 'principal:mallory' WHERE account_id = 'v1' AND seq = 4");
+        let (_, verdicts) = walk(&d);
+        let last = verdicts.last().expect("a page");
+        assert_eq!((last["ok"].clone(), last["first_bad_seq"].clone()), (json!(false), json!(4)), "{last}");
+        assert_eq!(last["problem"], "edited");
+        // A principal gets the whole chain's verdict, never a cursor.
+        let r = d.call("GET", "/v1/accounts/v1/audit/verify?limit=2", Some("owner"), None);
+        assert_eq!((r.status, r.code().as_str()), (400, "invalid_input"), "{}", r.text);
+        let r = d.call("GET", "/v1/accounts/v1/audit/verify", Some("owner"), None).json();
+        assert_eq!(r, json!({ "ok": false, "problem": "edited" }), "{backend:?}");
+    }
+}

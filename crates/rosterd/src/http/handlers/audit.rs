@@ -28,17 +28,22 @@ struct PageQuery<'a> {
     action: Option<&'a str>,
 }
 
-fn page(query: &Query) -> Result<PageQuery<'_>, ApiError> {
-    query.known(&["cursor", "limit", "actor", "action"])?;
-    let limit = query.number("limit", 100, 1000)?;
-    let after = match query.get("cursor") {
-        None => 0,
+/// A cursor that is a number (a revision or a seq); 0 when absent.
+fn number_cursor(query: &Query) -> Result<i64, ApiError> {
+    match query.get("cursor") {
+        None => Ok(0),
         Some(text) => text
             .parse::<i64>()
             .ok()
             .filter(|c| *c >= 0)
-            .ok_or_else(|| ApiError::invalid("cursor: must be a cursor from a previous page"))?,
-    };
+            .ok_or_else(|| ApiError::invalid("cursor: must be a cursor from a previous page")),
+    }
+}
+
+fn page(query: &Query) -> Result<PageQuery<'_>, ApiError> {
+    query.known(&["cursor", "limit", "actor", "action"])?;
+    let limit = query.number("limit", 100, 1000)?;
+    let after = number_cursor(query)?;
     Ok(PageQuery {
         after,
         limit,
@@ -167,6 +172,10 @@ pub(crate) struct Verdict {
     /// The head's seq when it disagrees with the events (platform readers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     head_seq: Option<i64>,
+    /// Platform readers verify a page at a time: pass as `cursor` to verify the next
+    /// events; absent once the chain's end (and its head) was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
 }
 
 impl Verdict {
@@ -177,12 +186,25 @@ impl Verdict {
             first_bad_seq: report.first_bad_seq.filter(|_| with_counts),
             problem: report.problem,
             head_seq: report.head_seq.filter(|_| with_counts),
+            next_cursor: None,
         }
     }
 }
 
+/// Events a platform reader's verify page checks: the default and the most.
+const VERIFY_PAGE: (u64, u64) = (10_000, 100_000);
+
+/// One page of a chain's verification, for the platform: `cursor` is the seq verified up
+/// to (from a previous page's `next_cursor`).
+async fn verify_page(app: &App, chain: &AuditChain, query: &Query) -> Result<Verdict, ApiError> {
+    let limit = query.number("limit", VERIFY_PAGE.0, VERIFY_PAGE.1)?;
+    let after = number_cursor(query)?;
+    let page = app.store.verify_audit_page(chain, after, limit).await?;
+    Ok(Verdict { next_cursor: page.next.map(|n| n.to_string()), ..Verdict::of(page.report, true) })
+}
+
 /// Verifies the account's audit chain.
-#[utoipa::path(get, path = "/v1/accounts/{account}/audit/verify", tag = "audit", params(("account" = String, Path, description = "Account id", example = "acme")),
+#[utoipa::path(get, path = "/v1/accounts/{account}/audit/verify", tag = "audit", params(("account" = String, Path, description = "Account id", example = "acme"), ("cursor" = Option<String>, Query, description = "Platform only: `next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Platform only: events per page, 1-100000 (default 10000)")),
     responses((status = 200, description = "The chain's verdict", body = Verdict)))]
 pub(crate) async fn verify(
     State(app): State<Arc<App>>,
@@ -191,10 +213,18 @@ pub(crate) async fn verify(
     query: Query,
 ) -> Result<Reply, ApiError> {
     let account = req.param("account")?;
-    query.known(&[])?;
+    query.known(&["cursor", "limit"])?;
     read_guard(&app, &ctx, account, Some("audit.view")).await?;
-    let report = app.store.verify_audit(&AuditChain::account(account)).await?;
-    Reply::ok(Verdict::of(report, ctx.caller.is_platform()))
+    let chain = AuditChain::account(account);
+    if ctx.caller.is_platform() {
+        return Reply::ok(verify_page(&app, &chain, &query).await?);
+    }
+    // A principal gets the whole chain's verdict (checked a page at a time in bounded
+    // memory) and no cursor: positions would reveal the events it does not see.
+    if query.get("cursor").is_some() || query.get("limit").is_some() {
+        return Err(ApiError::invalid("cursor: only the platform verifies a chain a page at a time"));
+    }
+    Reply::ok(Verdict::of(app.store.verify_audit(&chain).await?, false))
 }
 
 /// The platform trail (tokens, profiles): service tokens only.
@@ -209,10 +239,10 @@ pub(crate) async fn platform_list(State(app): State<Arc<App>>, ctx: Ctx, query: 
 }
 
 /// Verifies the platform trail: service tokens only.
-#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", params(("cursor" = Option<String>, Query, description = "Platform only: `next_cursor` of the previous page"), ("limit" = Option<u64>, Query, description = "Platform only: events per page, 1-100000 (default 10000)")),
     responses((status = 200, description = "The chain's verdict", body = Verdict)))]
 pub(crate) async fn platform_verify(State(app): State<Arc<App>>, ctx: Ctx, query: Query) -> Result<Reply, ApiError> {
     platform_only(&ctx, "verifying the platform audit trail")?;
-    query.known(&[])?;
-    Reply::ok(Verdict::of(app.store.verify_audit(&AuditChain::Platform).await?, true))
+    query.known(&["cursor", "limit"])?;
+    Reply::ok(verify_page(&app, &AuditChain::Platform, &query).await?)
 }
