@@ -109,3 +109,16 @@ fn serve_refuses_an_invalid_listen_address_naming_the_key() {
     assert!(!output.status.success());
     assert!(stderr(&output).to_lowercase().contains("server.listen"), "{}", stderr(&output));
 }
+
+#[test]
+fn zero_limits_and_intervals_are_refused_naming_the_key() {
+    for (variable, key) in [
+        ("ROSTER_SERVER__REQUEST_TIMEOUT_S", "server.request_timeout_s"),
+        ("ROSTER_SERVER__MAX_CONNECTIONS", "server.max_connections"),
+        ("ROSTER_TELEMETRY__METRICS_INTERVAL_S", "telemetry.metrics_interval_s"),
+    ] {
+        let output = rosterd(&["packs", "list"], &[(variable, "0")]);
+        assert!(!output.status.success(), "{variable}=0 was accepted");
+        assert!(stderr(&output).contains(key), "{variable}: {}", stderr(&output));
+    }
+}

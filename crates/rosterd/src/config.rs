@@ -210,6 +210,9 @@ impl Config {
                 server.request_timeout_s
             );
         }
+        if config.telemetry.metrics_interval_s == 0 {
+            bail!("invalid configuration: telemetry.metrics_interval_s must be above 0");
+        }
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
         config.packs.extra_toml_dirs = args.toml_dirs.clone();
         Ok(config)

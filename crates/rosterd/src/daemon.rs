@@ -164,6 +164,7 @@ pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>)
     println!("rosterd listening on http://{bound}");
     let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
     let app = Arc::new(App::new(engine, store, packs, limits));
+    crate::metrics::observe(&opentelemetry::global::meter("rosterd"), Arc::downgrade(&app));
     let open_files = crate::fd_limit::raise_to_hard_limit();
     let connections = config.server.connection_limits(open_files);
     tracing::info!(max_connections = connections.max_connections, ?open_files, "connection limit");

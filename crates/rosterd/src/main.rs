@@ -6,8 +6,11 @@ mod config;
 mod daemon;
 mod fd_limit;
 mod http;
+mod metrics;
 mod packs;
 mod telemetry;
+#[cfg(test)]
+mod test_server;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -1,12 +1,14 @@
-//! Logs and traces. Logs always go to stderr (`ROSTER_LOG` filter). With
-//! `telemetry.otlp_endpoint` set, spans also go out over OTLP/HTTP (protobuf): HTTP
-//! requests with semantic-convention attributes, database transactions, decisions and
-//! plugin loads. The current trace id is recorded in audit events.
+//! Logs, traces and metrics. Logs always go to stderr (`ROSTER_LOG` filter). With
+//! `telemetry.otlp_endpoint` set, spans (HTTP requests with semantic-convention
+//! attributes, database transactions, decisions and plugin loads) and the metrics of
+//! [`crate::metrics`] go out over OTLP/HTTP (protobuf). The current trace id is recorded
+//! in audit events.
 
 use anyhow::{Context, Result};
 use opentelemetry::trace::{TraceContextExt, TracerProvider};
 use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use serde::{Deserialize, Serialize};
 use tracing::Level;
@@ -17,35 +19,78 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// The `[telemetry]` section.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TelemetryConfig {
     /// OTLP/HTTP collector base URL, e.g. `http://127.0.0.1:4318` (spans go to `/v1/traces`).
     #[serde(default)]
     pub(crate) otlp_endpoint: Option<String>,
-    /// `service.name` of the exported spans.
+    /// `service.name` of the exported spans and metrics.
     #[serde(default = "default_service_name")]
     pub(crate) service_name: String,
+    /// Seconds between metric exports (to `/v1/metrics`).
+    #[serde(default = "default_metrics_interval_s")]
+    pub(crate) metrics_interval_s: u64,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            otlp_endpoint: None,
+            service_name: default_service_name(),
+            metrics_interval_s: default_metrics_interval_s(),
+        }
+    }
+}
+
+fn default_metrics_interval_s() -> u64 {
+    60
 }
 
 fn default_service_name() -> String {
     "rosterd".into()
 }
 
-/// Keeps the exporter alive; flushes it on [`Telemetry::shutdown`].
+/// Keeps the exporters alive; flushes them on [`Telemetry::shutdown`].
 pub(crate) struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
 }
 
 impl Telemetry {
-    /// Flushes and stops the exporter (call outside the async runtime).
+    /// Flushes and stops the exporters (call outside the async runtime).
     pub(crate) fn shutdown(self) {
         if let Some(provider) = self.provider
             && let Err(error) = provider.shutdown()
         {
-            eprintln!("warning: could not flush telemetry: {error}");
+            eprintln!("warning: could not flush the spans: {error}");
+        }
+        if let Some(meters) = self.meters
+            && let Err(error) = meters.shutdown()
+        {
+            eprintln!("warning: could not flush the metrics: {error}");
         }
     }
+}
+
+/// A meter provider exporting to an OTLP/HTTP collector every `interval` (the periodic
+/// reader runs on its own thread, so the blocking HTTP client is fine).
+pub(crate) fn otlp_meter_provider(
+    endpoint: &str,
+    service_name: &str,
+    interval: std::time::Duration,
+) -> Result<SdkMeterProvider> {
+    let url = format!("{}/v1/metrics", endpoint.trim_end_matches('/'));
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_http()
+        .with_endpoint(url.clone())
+        .with_headers(Default::default())
+        .build()
+        .with_context(|| format!("cannot set up OTLP metric export to {url}"))?;
+    Ok(SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter).with_interval(interval).build())
+        .with_resource(Resource::builder().with_service_name(service_name.to_owned()).build())
+        .build())
 }
 
 /// A tracer provider exporting to an OTLP/HTTP collector.
@@ -77,7 +122,14 @@ pub(crate) fn init(config: &TelemetryConfig) -> Result<Telemetry> {
         .as_ref()
         .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("rosterd")).with_filter(exported));
     tracing_subscriber::registry().with(logs).with(otel).try_init().context("cannot install the log subscriber")?;
-    Ok(Telemetry { provider })
+    let interval = std::time::Duration::from_secs(config.metrics_interval_s);
+    let meters =
+        config.otlp_endpoint.as_deref().map(|e| otlp_meter_provider(e, &config.service_name, interval)).transpose()?;
+    if let Some(meters) = &meters {
+        // The daemon's instruments come from the global provider (see `Metrics::global`).
+        opentelemetry::global::set_meter_provider(meters.clone());
+    }
+    Ok(Telemetry { provider, meters })
 }
 
 /// The current trace id (hex), when spans are being exported.
@@ -90,19 +142,11 @@ pub(crate) fn current_trace_id() -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use opentelemetry::trace::TracerProvider;
     use opentelemetry_sdk::trace::{InMemorySpanExporterBuilder, SdkTracerProvider};
     use tracing_subscriber::layer::SubscriberExt;
 
-    use crate::http::app::{App, Limits};
-
-    const PACK: &str = r#"{"schema_version":1,"id":"docs","version":"1","title":"Docs",
-        "resource_types":[{"name":"account"},{"name":"doc","parent":"account"}],
-        "permissions":[{"id":"doc.view"},{"id":"member.invite"}],
-        "roles":[{"id":"owner","title":"Owner","rank":100,"permissions":["*"],"manages":["reader"],"single_holder":true},
-                 {"id":"reader","title":"Reader","rank":10,"permissions":["doc.view"],"default":true}]}"#;
+    use crate::test_server::TestServer;
 
     fn attribute(span: &opentelemetry_sdk::trace::SpanData, key: &str) -> Option<String> {
         span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
@@ -118,40 +162,26 @@ mod tests {
 
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
         let audit = runtime.block_on(async {
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-            let store = roster_store::Store::connect(&url).await.expect("store");
-            store.migrate().await.expect("migrate");
-            let pack = Arc::new(roster_core::validate(roster_core::PackManifest::from_json(PACK).expect("json")).expect("valid"));
-            let engine = roster_core::Engine::new([Arc::clone(&pack)]);
-            let token = crate::daemon::create_token(&store, "test", None, "test").await.expect("token");
-            let app = Arc::new(App::new(engine, store, Vec::new(), Limits { body_bytes: 1 << 16, batch: 10 }));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            let address = listener.local_addr().expect("address");
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(crate::http::serve(Arc::clone(&app), listener, crate::http::ConnectionLimits::default(), async { drop(stopped.await) }, std::time::Duration::from_secs(5)));
-            let send = |path: &'static str, body: String| {
-                let token = token.clone();
-                tokio::task::spawn_blocking(move || {
-                    use std::io::{Read, Write};
-                    let mut stream = std::net::TcpStream::connect(address).expect("connect");
-                    write!(stream, "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}", body.len()).expect("write");
-                    let mut response = String::new();
-                    stream.read_to_string(&mut response).expect("read");
-                    response
-                })
-            };
-            let created = send("/v1/accounts", r#"{"id":"a1","pack":"docs","name":"A","owner":{"id":"o","email":"o@x.io","name":"O"}}"#.into()).await.expect("join");
+            let server = TestServer::start(None).await;
+            let created = server
+                .post(
+                    "/v1/accounts",
+                    r#"{"id":"a1","pack":"docs","name":"A","owner":{"id":"o","email":"o@x.io","name":"O"}}"#,
+                )
+                .await;
             assert!(created.starts_with("HTTP/1.1 201"), "{created}");
-            let checked = send("/v1/check", r#"{"account":"a1","principal":"o","permission":"doc.view"}"#.into()).await.expect("join");
+            let checked = server.post("/v1/check", r#"{"account":"a1","principal":"o","permission":"doc.view"}"#).await;
             assert!(checked.contains("\"allowed\":true"), "{checked}");
-            let events = app.store.audit(&roster_store::AuditChain::account("a1"), 0, 10, None, None).await.expect("audit");
-            let _ = stop.send(());
-            server.await.expect("join").expect("serve");
+            let events = server
+                .app
+                .store
+                .audit(&roster_store::AuditChain::account("a1"), 0, 10, None, None)
+                .await
+                .expect("audit");
+            server.stop().await;
             events
         });
-
         let spans = exporter.get_finished_spans().expect("spans");
         let names: Vec<String> = spans.iter().map(|s| s.name.to_string()).collect();
         let request =

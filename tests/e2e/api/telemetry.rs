@@ -1,5 +1,6 @@
-//! Spans leave the daemon over OTLP/HTTP: a real receiver, stood up here on a socket,
-//! gets protobuf export requests carrying the request and decision spans.
+//! Spans and metrics leave the daemon over OTLP/HTTP: a real receiver, stood up here on a
+//! socket, gets protobuf export requests carrying the request and decision spans and the
+//! daemon's metrics.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -64,10 +65,11 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[test]
-fn spans_are_exported_over_otlp_http_to_a_real_receiver() {
+fn spans_and_metrics_are_exported_over_otlp_http_to_a_real_receiver() {
     let (address, received) = receiver();
-    let telemetry =
-        format!("\n[telemetry]\notlp_endpoint = \"http://{address}\"\nservice_name = \"rosterd-under-test\"\n");
+    let telemetry = format!(
+        "\n[telemetry]\notlp_endpoint = \"http://{address}\"\nservice_name = \"rosterd-under-test\"\nmetrics_interval_s = 1\n"
+    );
     let mut d = Daemon::start_with(&Backend::Sqlite, &telemetry);
     super::create_account(&d, "s1", "studio", "olivia");
     let check = d.call(
@@ -80,15 +82,30 @@ fn spans_are_exported_over_otlp_http_to_a_real_receiver() {
     let events = d.call("GET", "/v1/accounts/s1/audit", None, None).json();
     let trace_id = events["items"][0]["trace_id"].as_str().expect("audit events carry the trace id").to_owned();
     assert_eq!(trace_id.len(), 32, "{trace_id}");
-    assert!(d.stop(), "a clean stop flushes the exporter");
+    // The gauges are read at a periodic export (every second here), while the daemon runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !received
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|(path, _, body)| path == "/v1/metrics" && contains(body, "roster.engine.accounts"))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(d.stop(), "a clean stop flushes the exporters");
     let exports = received.lock().expect("lock").clone();
-    assert!(!exports.is_empty(), "the receiver got no export");
     assert!(
-        exports.iter().all(|(path, content_type, _)| path == "/v1/traces" && content_type == "application/x-protobuf"),
+        exports.iter().all(|(path, content_type, _)| ["/v1/traces", "/v1/metrics"].contains(&path.as_str())
+            && content_type == "application/x-protobuf"),
         "{:?}",
         exports.iter().map(|e| (&e.0, &e.1)).collect::<Vec<_>>()
     );
-    let all: Vec<u8> = exports.into_iter().flat_map(|(_, _, body)| body).collect();
+    let sent_to = |wanted: &str| -> Vec<u8> {
+        exports.iter().filter(|(path, _, _)| path == wanted).flat_map(|(_, _, body)| body.clone()).collect()
+    };
+    let spans = sent_to("/v1/traces");
+    assert!(!spans.is_empty(), "the receiver got no spans");
     for expected in [
         "rosterd-under-test",
         "POST /v1/check",
@@ -100,6 +117,22 @@ fn spans_are_exported_over_otlp_http_to_a_real_receiver() {
         "db.transaction",
         "roster.plugin.load",
     ] {
-        assert!(contains(&all, expected), "the exported spans should mention `{expected}`");
+        assert!(contains(&spans, expected), "the exported spans should mention `{expected}`");
+    }
+    let metrics = sent_to("/v1/metrics");
+    assert!(!metrics.is_empty(), "the receiver got no metrics");
+    for expected in [
+        "rosterd-under-test",
+        "http.server.request.duration",
+        "/v1/check",
+        "roster.decisions",
+        "roster.writes",
+        "account.create",
+        "roster.engine.accounts",
+        "roster.engine.memberships",
+        "roster.engine.grants",
+        "roster.token_cache",
+    ] {
+        assert!(contains(&metrics, expected), "the exported metrics should mention `{expected}`");
     }
 }

@@ -32,6 +32,13 @@ pub(crate) fn start_after<'k, T: Copy>(list: &[T], cursor: Option<&str>, key: im
 }
 
 impl Engine {
+    /// How much the engine holds: accounts, memberships (any status) and live grants.
+    pub fn sizes(&self) -> (u64, u64, u64) {
+        let memberships: usize = self.accounts.iter().map(|a| a.members.len()).sum();
+        let grants = self.grants.len() - self.free.grants.len();
+        (self.accounts.len() as u64, memberships as u64, grants as u64)
+    }
+
     /// Starts a bulk load (a snapshot built from the database): list entries are appended
     /// without keeping order until [`Engine::end_bulk_load`].
     pub fn begin_bulk_load(&mut self) {

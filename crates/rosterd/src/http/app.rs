@@ -31,6 +31,8 @@ pub(crate) struct App {
     pub(crate) limits: Limits,
     /// Tokens verified recently, so a check does not wait on a database read.
     pub(crate) tokens: super::auth::TokenCache,
+    /// What is counted and timed for the OpenTelemetry metrics.
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 /// Which trail a write is recorded in.
@@ -92,7 +94,15 @@ impl Write {
 
 impl App {
     pub(crate) fn new(engine: Engine, store: Store, packs: Vec<LoadedPack>, limits: Limits) -> App {
-        App { engine: RwLock::new(engine), writer: Mutex::new(()), store, packs, limits, tokens: Default::default() }
+        App {
+            engine: RwLock::new(engine),
+            writer: Mutex::new(()),
+            store,
+            packs,
+            limits,
+            tokens: Default::default(),
+            metrics: crate::metrics::Metrics::global(),
+        }
     }
 
     /// A management operation with its audit event: the common case of [`App::write`].
@@ -127,6 +137,7 @@ impl App {
             None => None,
         };
         let changes: Vec<Change> = plan.as_ref().map(|p| p.changes().to_vec()).unwrap_or_default();
+        let action = write.audit.as_ref().map_or("records", |audit| audit.action);
         let mut audit = match write.audit {
             Some(audit) => records(ctx, &engine, &changes, audit),
             None => Vec::new(),
@@ -172,6 +183,7 @@ impl App {
             ));
         }
         engine.set_revision(revision);
+        self.metrics.write(action);
         Ok((revision, changes))
     }
 }

@@ -3,6 +3,7 @@
 //! the principal named by `Roster-Act-As`); principal tokens always act as their principal.
 
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -85,6 +86,8 @@ pub(crate) struct TokenCache {
     /// token is answered from here, not from the database. New tokens get fresh random
     /// ids, so this never hides one.
     misses: RwLock<HashMap<String, Instant>>,
+    /// Lookups answered from `records`, from `misses`, and by the database (for metrics).
+    lookups: [AtomicU64; 3],
 }
 
 impl TokenCache {
@@ -114,6 +117,17 @@ impl TokenCache {
         misses.insert(id.to_owned(), Instant::now());
     }
 
+    /// Lookups answered so far: from the cache, from the cache of unknown ids, by the
+    /// database.
+    pub(crate) fn counts(&self) -> (u64, u64, u64) {
+        let [hits, negative_hits, misses] = &self.lookups;
+        (hits.load(Ordering::Relaxed), negative_hits.load(Ordering::Relaxed), misses.load(Ordering::Relaxed))
+    }
+
+    fn count(&self, which: usize) {
+        self.lookups[which].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Drops a token so its next use reads the database (after a revoke).
     pub(crate) fn forget(&self, id: &str) {
         self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
@@ -137,18 +151,27 @@ pub(crate) async fn authenticate(
         .and_then(|rest| rest.split_once('_'))
         .ok_or_else(|| unauthenticated("unknown token"))?;
     let record = match cache.get(id) {
-        Some(record) => record,
-        None if cache.known_missing(id) => return Err(unauthenticated("unknown token")),
-        None => match store.token(id).await? {
-            Some(record) => {
-                cache.put(record.clone());
-                record
+        Some(record) => {
+            cache.count(0);
+            record
+        }
+        None if cache.known_missing(id) => {
+            cache.count(1);
+            return Err(unauthenticated("unknown token"));
+        }
+        None => {
+            cache.count(2);
+            match store.token(id).await? {
+                Some(record) => {
+                    cache.put(record.clone());
+                    record
+                }
+                None => {
+                    cache.put_missing(id);
+                    return Err(unauthenticated("unknown token"));
+                }
             }
-            None => {
-                cache.put_missing(id);
-                return Err(unauthenticated("unknown token"));
-            }
-        },
+        }
     };
     let matches: bool = hash(secret).as_bytes().ct_eq(record.secret_hash.as_bytes()).into();
     if !matches {

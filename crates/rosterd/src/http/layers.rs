@@ -115,6 +115,21 @@ pub(crate) async fn problems_for_bare_errors(
     rendered
 }
 
+/// Times each request for the metrics, by method, route and status.
+pub(crate) async fn record_request(
+    State(app): State<std::sync::Arc<super::app::App>>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().map(|r| r.as_str().to_owned());
+    let response = next.run(request).await;
+    let seconds = started.elapsed().as_secs_f64();
+    app.metrics.request(method.as_str(), route.as_deref(), response.status().as_u16(), seconds);
+    response
+}
+
 /// The request's span, named `METHOD /route` as OpenTelemetry's HTTP conventions say.
 pub(crate) fn request_span(request: &axum::http::Request<Body>) -> tracing::Span {
     let method = request.method();

@@ -76,6 +76,7 @@ pub(crate) fn build(app: Arc<App>, request_timeout: Duration) -> axum::Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), NewRequestId))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(layers::request_span).on_response(layers::record_status))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), layers::record_request))
         .layer(middleware::from_fn_with_state(body_bytes, layers::problems_for_bare_errors))
         .layer(RequestBodyLimitLayer::new(body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))

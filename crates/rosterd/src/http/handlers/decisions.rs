@@ -148,6 +148,7 @@ pub(crate) async fn check(
     );
     let answer = span.in_scope(|| answer(&engine, &ctx, &body))?;
     span.record("roster.allowed", answer.allowed);
+    app.metrics.decisions(u64::from(answer.allowed), u64::from(!answer.allowed));
     Reply::ok(CheckReply { answer, revision: engine.revision() })
 }
 
@@ -187,6 +188,8 @@ pub(crate) async fn batch(
             answer(&engine, &ctx, check).map_err(|e| ApiError::new(e.code, format!("checks[{i}]: {}", e.detail)))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let allowed = results.iter().filter(|r| r.allowed).count() as u64;
+    app.metrics.decisions(allowed, results.len() as u64 - allowed);
     Reply::ok(BatchReply { results, revision: engine.revision() })
 }
 
