@@ -78,6 +78,11 @@ pub(crate) struct Args {
     /// Parts of the full run to leave out.
     #[arg(long, value_enum, value_delimiter = ',')]
     skip: Vec<Part>,
+    /// The SQLite database the HTTP part serves: written with the snapshot's dataset when
+    /// absent (or when the snapshot part runs), served as it is when present, so several
+    /// daemon builds can be measured on the same data (`--skip snapshot`).
+    #[arg(long)]
+    http_database: Option<PathBuf>,
     /// Where the full run writes its report (the chart goes beside it).
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: PathBuf,
@@ -141,8 +146,17 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
 
     let mut snapshots = Vec::new();
     let db_dir = tempfile::tempdir().context("temp dir")?;
-    let sqlite_path = db_dir.path().join("bench.db");
-    if !skip(Part::Snapshot) || !skip(Part::Http) {
+    let sqlite_path = args.http_database.clone().unwrap_or_else(|| db_dir.path().join("bench.db"));
+    let reused = skip(Part::Snapshot) && sqlite_path.exists();
+    if reused {
+        eprintln!("[snapshot] serving the existing {}", sqlite_path.display());
+    } else if !skip(Part::Snapshot) || !skip(Part::Http) {
+        for leftover in ["", "-wal", "-shm"] {
+            let path = format!("{}{leftover}", sqlite_path.display());
+            std::fs::remove_file(&path)
+                .or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+                .with_context(|| format!("cannot remove {path}"))?;
+        }
         let dataset = generate::Dataset::new(args.snapshot_accounts, 0x5eed);
         eprintln!("[snapshot] writing {} accounts to SQLite…", args.snapshot_accounts);
         snapshots.push(snapshot::sqlite(pack, &dataset, &sqlite_path));

@@ -261,7 +261,18 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
         );
     }
     let _ = writeln!(out, "\n{LIMITS}");
+    out.push_str(&kept_section(markdown));
     std::fs::write(markdown, out).with_context(|| format!("cannot write {}", markdown.display()))
+}
+
+/// The heading of the report's last section, written by hand (measurements that need
+/// another build, such as a before/after of a change) and kept when the report is rewritten.
+const KEPT: &str = "\n## Measured by hand (kept across runs)\n";
+
+/// The hand-written section of the report already at `markdown`, or nothing.
+fn kept_section(markdown: &Path) -> String {
+    let existing = std::fs::read_to_string(markdown).unwrap_or_default();
+    existing.find(KEPT).map(|at| existing[at..].to_owned()).unwrap_or_default()
 }
 
 const LIMITS: &str = "## What limits the figures\n\n\
