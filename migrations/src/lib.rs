@@ -10,6 +10,7 @@ mod m20261123_000001_initial;
 mod m20261124_000001_grants_per_account;
 mod m20261124_000002_audit_heads;
 mod m20261124_000003_invite_pages;
+mod m20261124_000004_change_feed;
 
 /// Runs Roster's migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_grants_per_account::Migration),
             Box::new(m20261124_000002_audit_heads::Migration),
             Box::new(m20261124_000003_invite_pages::Migration),
+            Box::new(m20261124_000004_change_feed::Migration),
         ]
     }
 }

@@ -116,6 +116,7 @@ fn zero_limits_and_intervals_are_refused_naming_the_key() {
         ("ROSTER_SERVER__REQUEST_TIMEOUT_S", "server.request_timeout_s"),
         ("ROSTER_SERVER__MAX_CONNECTIONS", "server.max_connections"),
         ("ROSTER_TELEMETRY__METRICS_INTERVAL_S", "telemetry.metrics_interval_s"),
+        ("ROSTER_REPLICATION__POLL_INTERVAL_MS", "replication.poll_interval_ms"),
     ] {
         let output = rosterd(&["packs", "list"], &[(variable, "0")]);
         assert!(!output.status.success(), "{variable}=0 was accepted");

@@ -127,6 +127,34 @@ impl Daemon {
         daemon
     }
 
+    /// Starts another replica on this daemon's database (its own directory and port; the
+    /// same service token). It leaves the database to this daemon to drop.
+    pub fn replica(&self, server_extra: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("rosterd.toml");
+        let text = std::fs::read_to_string(&self.config).expect("config");
+        let data = self._dir.path().join("data").display().to_string();
+        let text = text.replace(
+            &format!("data_dir = {data:?}"),
+            &format!("data_dir = {:?}", dir.path().join("data").display().to_string()),
+        );
+        let text = format!("{text}{server_extra}\n");
+        std::fs::write(&config, text).expect("write config");
+        let mut replica = Daemon {
+            child: None,
+            address: String::new(),
+            token: self.token.clone(),
+            database_url: self.database_url.clone(),
+            backend: self.backend.clone(),
+            config,
+            postgres: None,
+            how: self.how,
+            _dir: dir,
+        };
+        replica.launch();
+        replica
+    }
+
     fn launch(&mut self) {
         let mut command = match self.how.open_files {
             // prlimit sets the limit and execs rosterd: same process, so `pid` is rosterd's.

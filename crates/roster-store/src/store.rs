@@ -11,17 +11,20 @@ use roster_migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    AccessMode, ActiveValue::Set, ColumnTrait, Condition, ConnectOptions, ConnectionTrait, Database,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, IsolationLevel, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr, TransactionTrait,
 };
 
 use crate::audit::{
     AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, Fields, chain_hash, head_seal, is_keyed,
 };
 use crate::entities::{
-    account, audit_event, audit_head, custom_role, grant, group, group_member, invite, membership, meta, principal,
-    resource, token,
+    account, audit_event, audit_head, change_feed, custom_role, grant, group, group_member, invite, membership, meta,
+    principal, resource, token,
 };
+use crate::feed::{FeedEntry, append_feed, feed_after};
+use crate::load::load_tables;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -227,9 +230,21 @@ impl Store {
         u64::try_from(row.revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
     }
 
-    /// Commits one management call: its writes, its audit events and a new revision, in
-    /// one transaction. `engine` is the state before the writes (for role flags).
+    /// Commits one management call: its writes, its audit events, its feed entry and a new
+    /// revision, in one transaction. `engine` is the state before the writes (for role
+    /// flags). [`Store::lock_for_write`] then [`WriteLock::commit`], for a caller that does
+    /// not need to plan inside the lock.
     pub async fn commit(&self, engine: &Engine, ops: &[StoreOp], audit: &[AuditRecord], now: i64) -> Result<u64> {
+        self.lock_for_write().await?.commit(engine, ops, audit, now).await
+    }
+
+    /// Opens a write transaction holding the database's write lock: the revision row,
+    /// updated first (PostgreSQL locks the row; SQLite takes its single writer lock). Until
+    /// the lock commits or is dropped (rolled back), no other writer commits, on this
+    /// daemon or any other on the same database, so a plan made after
+    /// [`WriteLock::feed_after`] has caught the engine up cannot be invalidated by another
+    /// replica's write.
+    pub async fn lock_for_write(&self) -> Result<WriteLock> {
         let txn = self.db.begin().await?;
         meta::Entity::update_many()
             .col_expr(meta::Column::Revision, Expr::col(meta::Column::Revision).add(1))
@@ -241,110 +256,44 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Corrupt("no revision row".into()))?
             .revision;
-        for (index, op) in ops.iter().enumerate() {
-            let seq = revision * 65_536 + index as i64;
-            write(&txn, &Context { engine, ops }, op, seq).await.map_err(|error| match error {
-                OpError::Db(error) => constraint_or_db(error),
-                OpError::Precondition(message) => StoreError::Precondition(message),
-            })?;
-        }
-        // One event per chain per write: the revision then orders a chain and pages it.
-        for (index, record) in audit.iter().enumerate() {
-            if audit[..index].iter().any(|r| r.chain == record.chain) {
-                return Err(StoreError::InvalidWrite(format!("two audit events for chain `{}`", record.chain.key())));
-            }
-            let starts = chain_may_start(&txn, &record.chain, ops).await?;
-            append_audit(&txn, self.audit_key.as_ref(), record, starts, revision, now).await?;
-        }
-        txn.commit().await.map_err(constraint_or_db)?;
-        u64::try_from(revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
+        let base = u64::try_from(revision - 1).map_err(|_| StoreError::Corrupt("negative revision".into()))?;
+        Ok(WriteLock { txn, revision, base, audit_key: self.audit_key.clone() })
     }
 
-    /// Rebuilds the engine's state from the tables (the engine must be empty).
+    /// Up to `limit` feed entries after revision `after`, in order.
+    pub async fn feed_after(&self, after: u64, limit: u64) -> Result<Vec<FeedEntry>> {
+        feed_after(&self.db, after, limit).await
+    }
+
+    /// The oldest revision still in the feed (`None` when it is empty).
+    pub async fn feed_start(&self) -> Result<Option<u64>> {
+        let first = change_feed::Entity::find().order_by_asc(change_feed::Column::Revision).one(&self.db).await?;
+        first
+            .map(|row| u64::try_from(row.revision).map_err(|_| StoreError::Corrupt("negative revision".into())))
+            .transpose()
+    }
+
+    /// Deletes feed entries committed before `before` (Unix seconds); answers how many.
+    pub async fn prune_feed(&self, before: i64) -> Result<u64> {
+        let deleted = change_feed::Entity::delete_many()
+            .filter(change_feed::Column::CommittedAt.lt(before))
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected)
+    }
+
+    /// Rebuilds the engine's state from the tables (the engine must be empty), all read in
+    /// one transaction so the state is the one at a single revision even while other
+    /// daemons write.
     pub async fn load(&self, engine: &mut Engine) -> Result<()> {
-        let db = &self.db;
-        let corrupt = |what: String| move |e: roster_core::ChangeError| StoreError::Corrupt(format!("{what}: {e}"));
-        // Rows come in insertion order; the engine's id-ordered lists are sorted once at the end.
-        engine.begin_bulk_load();
-        for row in account::Entity::find().order_by_asc(account::Column::Seq).all(db).await? {
-            let pack = row.pack.clone();
-            engine
-                .apply(Change::CreateAccount { id: row.id.clone(), pack, parent: row.parent_id })
-                .map_err(corrupt(format!("account {}", row.id)))?;
-        }
-        for row in custom_role::Entity::find().order_by_asc(custom_role::Column::Seq).all(db).await? {
-            let role = serde_json::from_str(&row.definition)
-                .map_err(|e| StoreError::Corrupt(format!("custom role {}: {e}", row.role_id)))?;
-            engine
-                .apply(Change::DefineRole { account: row.account_id, role })
-                .map_err(corrupt(format!("custom role {}", row.role_id)))?;
-        }
-        for row in resource::Entity::find().order_by_asc(resource::Column::Seq).all(db).await? {
-            let name = row.name.clone();
-            engine
-                .apply(Change::AddResource {
-                    account: row.account_id,
-                    resource: row.name,
-                    parent: row.parent_name,
-                    owner: row.owner_id,
-                })
-                .map_err(corrupt(format!("resource {name}")))?;
-        }
-        for row in group::Entity::find().order_by_asc(group::Column::Seq).all(db).await? {
-            let name = row.group_id.clone();
-            engine
-                .apply(Change::AddGroup { account: row.account_id, group: row.group_id })
-                .map_err(corrupt(format!("group {name}")))?;
-        }
-        for row in group_member::Entity::find().all(db).await? {
-            let name = row.group_id.clone();
-            engine
-                .apply(Change::AddGroupMember {
-                    account: row.account_id,
-                    group: row.group_id,
-                    principal: row.principal_id,
-                })
-                .map_err(corrupt(format!("member of group {name}")))?;
-        }
-        for row in membership::Entity::find().all(db).await? {
-            let status = match row.status.as_str() {
-                "active" => MembershipStatus::Active,
-                "removed" => MembershipStatus::Removed,
-                other => return Err(StoreError::Corrupt(format!("membership status {other}"))),
-            };
-            let who = format!("membership of {} in {}", row.principal_id, row.account_id);
-            engine
-                .apply(Change::PutMembership {
-                    account: row.account_id,
-                    principal: row.principal_id,
-                    role: row.role_id,
-                    external: row.external,
-                    status,
-                    expires_at: row.expires_at,
-                })
-                .map_err(corrupt(who))?;
-        }
-        for row in grant::Entity::find().order_by_asc(grant::Column::Seq).all(db).await? {
-            let subject = match (row.subject_principal, row.subject_group) {
-                (Some(p), None) => Subject::Principal(p),
-                (None, Some(g)) => Subject::Group(g),
-                _ => return Err(StoreError::Corrupt(format!("grant {} has no single subject", row.id))),
-            };
-            let id = row.id.clone();
-            engine
-                .apply(Change::AddGrant {
-                    id: row.id,
-                    account: row.account_id,
-                    subject,
-                    resource: row.resource_name,
-                    role: row.role_id,
-                    expires_at: row.expires_at,
-                })
-                .map_err(corrupt(format!("grant {id}")))?;
-        }
-        engine.end_bulk_load();
-        engine.shrink_to_fit();
-        engine.set_revision(self.revision().await?);
+        let txn = match self.backend() {
+            DbBackend::Postgres => {
+                self.db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+            }
+            _ => self.db.begin().await?,
+        };
+        load_tables(&txn, engine).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -538,6 +487,63 @@ impl Store {
             Some(_) => ChainReport::ok(events),
         };
         Ok(ChainPage { report, next: None })
+    }
+}
+
+/// A write transaction holding the database's write lock ([`Store::lock_for_write`]).
+/// Dropped without [`WriteLock::commit`], it rolls back and writes nothing.
+pub struct WriteLock {
+    txn: DatabaseTransaction,
+    /// The revision this write makes.
+    revision: i64,
+    /// The last committed revision when the lock was taken.
+    base: u64,
+    audit_key: Option<AuditKey>,
+}
+
+impl WriteLock {
+    /// The last committed revision: an engine at this revision is current while the lock
+    /// is held.
+    pub fn base_revision(&self) -> u64 {
+        self.base
+    }
+
+    /// Up to `limit` feed entries after `after`, read inside the lock.
+    pub async fn feed_after(&self, after: u64, limit: u64) -> Result<Vec<FeedEntry>> {
+        feed_after(&self.txn, after, limit).await
+    }
+
+    /// Rebuilds an empty engine from the tables as they are under the lock (for an engine
+    /// too far behind to follow the feed).
+    pub async fn load(&self, engine: &mut Engine) -> Result<()> {
+        load_tables(&self.txn, engine).await?;
+        // Inside the lock the revision row already holds this write's revision.
+        engine.set_revision(self.base);
+        Ok(())
+    }
+
+    /// Writes the call's changes, its audit events and its feed entry, and commits;
+    /// answers the new revision. `engine` is the state before the writes (for role flags).
+    pub async fn commit(self, engine: &Engine, ops: &[StoreOp], audit: &[AuditRecord], now: i64) -> Result<u64> {
+        let WriteLock { txn, revision, audit_key, .. } = self;
+        for (index, op) in ops.iter().enumerate() {
+            let seq = revision * 65_536 + index as i64;
+            write(&txn, &Context { engine, ops }, op, seq).await.map_err(|error| match error {
+                OpError::Db(error) => constraint_or_db(error),
+                OpError::Precondition(message) => StoreError::Precondition(message),
+            })?;
+        }
+        // One event per chain per write: the revision then orders a chain and pages it.
+        for (index, record) in audit.iter().enumerate() {
+            if audit[..index].iter().any(|r| r.chain == record.chain) {
+                return Err(StoreError::InvalidWrite(format!("two audit events for chain `{}`", record.chain.key())));
+            }
+            let starts = chain_may_start(&txn, &record.chain, ops).await?;
+            append_audit(&txn, audit_key.as_ref(), record, starts, revision, now).await?;
+        }
+        append_feed(&txn, revision, ops, now).await?;
+        txn.commit().await.map_err(constraint_or_db)?;
+        u64::try_from(revision).map_err(|_| StoreError::Corrupt("negative revision".into()))
     }
 }
 

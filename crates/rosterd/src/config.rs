@@ -19,7 +19,7 @@ use crate::cli::GlobalArgs;
 const DEFAULT_CONFIG: &str = "config/rosterd.toml";
 
 /// Top-level sections; other `ROSTER_*` variables (e.g. test settings) are not config.
-const SECTIONS: &[&str] = &["packs", "database", "server", "telemetry", "audit"];
+const SECTIONS: &[&str] = &["packs", "database", "server", "telemetry", "audit", "replication"];
 
 /// The daemon's configuration.
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -33,6 +33,9 @@ pub(crate) struct Config {
     pub(crate) server: ServerConfig,
     #[serde(default)]
     pub(crate) telemetry: crate::telemetry::TelemetryConfig,
+    /// `[replication]`: following the other replicas on the same database.
+    #[serde(default)]
+    pub(crate) replication: crate::replica::ReplicationConfig,
     #[serde(default)]
     pub(crate) audit: AuditConfig,
 }
@@ -212,6 +215,16 @@ impl Config {
         }
         if config.telemetry.metrics_interval_s == 0 {
             bail!("invalid configuration: telemetry.metrics_interval_s must be above 0");
+        }
+        let replication = &config.replication;
+        if replication.poll_interval_ms == 0
+            || replication.feed_retention_s == 0
+            || replication.min_revision_timeout_ms == 0
+        {
+            bail!(
+                "invalid configuration: replication.poll_interval_ms, replication.feed_retention_s and \
+                 replication.min_revision_timeout_ms must be above 0"
+            );
         }
         config.packs.extra_plugin_dirs = args.plugin_dirs.clone();
         config.packs.extra_toml_dirs = args.toml_dirs.clone();

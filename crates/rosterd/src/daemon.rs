@@ -49,7 +49,7 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
@@ -163,13 +163,18 @@ pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>)
     }
     println!("rosterd listening on http://{bound}");
     let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
-    let app = Arc::new(App::new(engine, store, packs, limits));
+    let mut app = App::new(engine, store, packs, limits);
+    app.progress = crate::replica::Progress::new(app.engine.get_mut().revision(), &config.replication);
+    let app = Arc::new(app);
     crate::metrics::observe(&opentelemetry::global::meter("rosterd"), Arc::downgrade(&app));
+    let follower = tokio::spawn(crate::replica::follow(Arc::clone(&app), config.replication.clone()));
     let open_files = crate::fd_limit::raise_to_hard_limit();
     let connections = config.server.connection_limits(open_files);
     tracing::info!(max_connections = connections.max_connections, ?open_files, "connection limit");
     let grace = Duration::from_secs(config.server.shutdown_grace_s);
-    crate::http::serve(app, listener, connections, shutdown_signal(), grace).await?;
+    let served = crate::http::serve(app, listener, connections, shutdown_signal(), grace).await;
+    follower.abort();
+    served?;
     println!("rosterd stopped");
     Ok(())
 }

@@ -8,6 +8,7 @@ mod fd_limit;
 mod http;
 mod metrics;
 mod packs;
+mod replica;
 mod telemetry;
 #[cfg(test)]
 mod test_server;

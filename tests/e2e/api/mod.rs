@@ -10,6 +10,7 @@ mod invites;
 mod limits;
 mod pages;
 mod reads;
+mod replicas;
 mod restart;
 mod seeds;
 mod surface;

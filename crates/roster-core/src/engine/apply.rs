@@ -36,6 +36,27 @@ pub enum Subject {
     Group(String),
 }
 
+impl Change {
+    /// The accounts this change writes in (a new child account: itself and its parent).
+    pub fn accounts(&self) -> Vec<&str> {
+        match self {
+            Change::CreateAccount { id, parent, .. } => std::iter::once(id).chain(parent).map(String::as_str).collect(),
+            Change::PutMembership { account, .. }
+            | Change::RemoveMembership { account, .. }
+            | Change::AddResource { account, .. }
+            | Change::RemoveResource { account, .. }
+            | Change::AddGrant { account, .. }
+            | Change::RemoveGrant { account, .. }
+            | Change::AddGroup { account, .. }
+            | Change::RemoveGroup { account, .. }
+            | Change::AddGroupMember { account, .. }
+            | Change::RemoveGroupMember { account, .. }
+            | Change::DefineRole { account, .. }
+            | Change::RemoveRole { account, .. } => vec![account],
+        }
+    }
+}
+
 impl std::str::FromStr for Subject {
     type Err = String;
 

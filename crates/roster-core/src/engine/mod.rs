@@ -317,6 +317,11 @@ impl Engine {
         engine
     }
 
+    /// An empty engine that knows the same packs (to rebuild a snapshot into).
+    pub fn empty_like(&self) -> Engine {
+        Engine::new(self.packs.iter().cloned())
+    }
+
     /// Gives back the spare capacity the tables grew while a snapshot was built (one
     /// call after loading; later changes grow them again as needed).
     pub fn shrink_to_fit(&mut self) {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod audit_event;
 pub mod audit_head;
+pub mod change_feed;
 pub mod custom_role;
 pub mod grant;
 pub mod group;

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::extract::Ctx;
 use super::problem::{ApiError, Code};
+use crate::replica::Source;
 
 /// Request limits.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +34,8 @@ pub(crate) struct App {
     pub(crate) tokens: super::auth::TokenCache,
     /// What is counted and timed for the OpenTelemetry metrics.
     pub(crate) metrics: crate::metrics::Metrics,
+    /// How far this replica's engine has followed the database.
+    pub(crate) progress: crate::replica::Progress,
 }
 
 /// Which trail a write is recorded in.
@@ -95,6 +98,7 @@ impl Write {
 impl App {
     pub(crate) fn new(engine: Engine, store: Store, packs: Vec<LoadedPack>, limits: Limits) -> App {
         App {
+            progress: crate::replica::Progress::new(engine.revision(), &Default::default()),
             engine: RwLock::new(engine),
             writer: Mutex::new(()),
             store,
@@ -129,7 +133,12 @@ impl App {
     }
 
     async fn write_to_the_end(&self, ctx: &Ctx, write: Write) -> Result<(u64, Vec<Change>), ApiError> {
+        // One writer per replica at a time, then the database's write lock: no writer on any
+        // replica commits until this one has, and the engine is caught up to everything
+        // committed before the lock, so the plan is made on the current state.
         let _one_writer = self.writer.lock().await;
+        let lock = self.store.lock_for_write().await?;
+        self.catch_up(Source::Lock(&lock)).await?;
         let engine = self.engine.read().await;
         let actor = write.plan_as.clone().unwrap_or_else(|| ctx.caller.actor());
         let plan = match &write.operation {
@@ -165,12 +174,17 @@ impl App {
             "roster.writes" = ops.len(),
             "roster.revision" = tracing::field::Empty
         );
-        let revision = self.store.commit(&engine, &ops, &audit, ctx.now).instrument(span.clone()).await?;
+        let revision = lock.commit(&engine, &ops, &audit, ctx.now).instrument(span.clone()).await?;
         span.record("roster.revision", revision);
         drop(engine);
         let mut engine = self.engine.write().await;
+        if engine.revision() >= revision {
+            // The follower already applied this commit from the feed.
+            self.metrics.write(action);
+            return Ok((revision, changes));
+        }
         // The plan was validated against this state and committing cannot fail; a stale
-        // plan would mean a second writer, which the writer lock rules out.
+        // plan would mean a second writer, which the database's write lock rules out.
         if let Some(plan) = plan
             && let Err(error) = engine.commit(plan)
         {
@@ -183,6 +197,7 @@ impl App {
             ));
         }
         engine.set_revision(revision);
+        self.progress.applied(revision);
         self.metrics.write(action);
         Ok((revision, changes))
     }
@@ -195,7 +210,7 @@ fn records(ctx: &Ctx, engine: &Engine, changes: &[Change], audit: Audit) -> Vec<
         Trail::Platform => vec![AuditChain::Platform],
         Trail::Account(account) => {
             let mut accounts: Vec<&str> = vec![account];
-            for touched in changes.iter().flat_map(accounts_touched) {
+            for touched in changes.iter().flat_map(Change::accounts) {
                 if !accounts.contains(&touched) {
                     accounts.push(touched);
                 }
@@ -218,26 +233,6 @@ fn records(ctx: &Ctx, engine: &Engine, changes: &[Change], audit: Audit) -> Vec<
             trace_id: crate::telemetry::current_trace_id(),
         })
         .collect()
-}
-
-/// The accounts whose state a change alters: its own, and for a new child account its
-/// parent (whose children it joins).
-fn accounts_touched(change: &Change) -> Vec<&str> {
-    match change {
-        Change::CreateAccount { id, parent, .. } => std::iter::once(id).chain(parent).map(String::as_str).collect(),
-        Change::PutMembership { account, .. }
-        | Change::RemoveMembership { account, .. }
-        | Change::AddResource { account, .. }
-        | Change::RemoveResource { account, .. }
-        | Change::AddGrant { account, .. }
-        | Change::RemoveGrant { account, .. }
-        | Change::AddGroup { account, .. }
-        | Change::RemoveGroup { account, .. }
-        | Change::AddGroupMember { account, .. }
-        | Change::RemoveGroupMember { account, .. }
-        | Change::DefineRole { account, .. }
-        | Change::RemoveRole { account, .. } => vec![account],
-    }
 }
 
 /// The state the changes replace, for the audit trail: memberships, grants, groups and

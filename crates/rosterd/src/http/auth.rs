@@ -132,6 +132,11 @@ impl TokenCache {
     pub(crate) fn forget(&self, id: &str) {
         self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
     }
+
+    /// Drops every cached token (after a snapshot rebuild skipped part of the feed).
+    pub(crate) fn clear(&self) {
+        self.records.write().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
 }
 
 /// Checks an `Authorization` header value and an optional `Roster-Act-As`.

@@ -2,7 +2,6 @@
 //! Answered from the in-memory engine; `min_revision` waits briefly for a newer snapshot.
 
 use std::borrow::Cow;
-use std::time::Duration;
 
 use std::sync::Arc;
 
@@ -17,9 +16,6 @@ use crate::http::app::App;
 use crate::http::extract::{Ctx, Json, JsonBytes};
 use crate::http::problem::{ApiError, Code};
 use crate::http::request::{self, id};
-
-/// How long a decision waits for `min_revision` before answering `stale`.
-const REVISION_WAIT: Duration = Duration::from_millis(1500);
 
 /// One question. Ids borrow from the request body when they hold no escapes, so a batch
 /// of checks is read without an allocation per id.
@@ -43,22 +39,22 @@ pub(crate) struct Check<'a> {
     explain: bool,
 }
 
-/// The engine once it has reached `min_revision`.
+/// The engine once it has reached `min_revision` (waiting, up to
+/// `replication.min_revision_timeout_ms`, for this replica to apply it).
 async fn engine_at(app: &App, min_revision: Option<u64>) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
-    let wanted = min_revision.unwrap_or(0);
-    let deadline = tokio::time::Instant::now() + REVISION_WAIT;
-    loop {
-        let engine = app.engine.read().await;
-        if engine.revision() >= wanted {
-            return Ok(engine);
-        }
-        let current = engine.revision();
-        drop(engine);
-        if tokio::time::Instant::now() >= deadline {
-            return Err(ApiError::new(Code::Stale, format!("min_revision {wanted} not reached (at {current})")));
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    if let Some(wanted) = min_revision
+        && !app.progress.reached(wanted).await
+    {
+        let (seen, _) = app.progress.lag();
+        let current = app.engine.read().await.revision();
+        let detail = if wanted > seen {
+            format!("min_revision {wanted} is not a committed revision yet (at {current}, newest seen {seen})")
+        } else {
+            format!("min_revision {wanted} not reached (at {current})")
+        };
+        return Err(ApiError::new(Code::Stale, detail));
     }
+    Ok(app.engine.read().await)
 }
 
 /// One decision as the API returns it.

@@ -18,15 +18,21 @@ pub(crate) struct Health {
     status: &'static str,
 }
 
-/// Readiness: what is loaded and served.
+/// Readiness: what is loaded and served, and how far behind the database this replica is.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct Ready {
-    /// `ready`.
+    /// `ready`, or `behind` (503) while the replica lags more than
+    /// `replication.max_ready_lag` revisions.
     status: &'static str,
     /// Packs loaded.
     packs: usize,
     /// The revision the snapshot is at.
     revision: u64,
+    /// The newest committed revision this replica has seen (in the feed, notified, or its
+    /// own write).
+    newest_seen: u64,
+    /// `newest_seen - revision`.
+    lag: u64,
 }
 
 /// A loaded pack.
@@ -46,12 +52,22 @@ pub(crate) async fn health() -> Result<Reply, ApiError> {
     Reply::ok(Health { status: "ok" })
 }
 
-/// The snapshot is loaded: the packs and the revision served.
+/// The snapshot is loaded and follows the database: the packs, the revision served, the lag.
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()),
-    responses((status = 200, description = "Ready", body = Ready)))]
+    responses((status = 200, description = "Ready", body = Ready),
+              (status = 503, description = "Too far behind the database to serve", body = Ready)))]
 pub(crate) async fn ready(State(app): State<Arc<App>>) -> Result<Reply, ApiError> {
     let revision = app.engine.read().await.revision();
-    Reply::ok(Ready { status: "ready", packs: app.packs.len(), revision })
+    let (newest_seen, _) = app.progress.lag();
+    let newest_seen = newest_seen.max(revision);
+    let lag = newest_seen - revision;
+    let behind = lag > app.progress.max_lag;
+    let status = if behind { "behind" } else { "ready" };
+    let mut reply = Reply::ok(Ready { status, packs: app.packs.len(), revision, newest_seen, lag })?;
+    if behind {
+        reply.status = 503;
+    }
+    Ok(reply)
 }
 
 /// The loaded packs.
