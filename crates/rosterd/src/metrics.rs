@@ -13,8 +13,18 @@ use opentelemetry::metrics::{Counter, Histogram, Meter};
 
 use crate::http::app::App;
 
+/// Set once a meter provider that exports is installed ([`enable`]).
+static EXPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says metrics are exported: instruments made after this record (and requests are timed).
+pub(crate) fn enable() {
+    EXPORTED.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The instruments the daemon records into.
 pub(crate) struct Metrics {
+    /// Whether anything reads them: without an exporter, requests are not even timed.
+    enabled: bool,
     request_duration: Histogram<f64>,
     decisions: Counter<u64>,
     writes: Counter<u64>,
@@ -23,11 +33,16 @@ pub(crate) struct Metrics {
 impl Metrics {
     /// Instruments from the global meter provider (no-op unless telemetry set one).
     pub(crate) fn global() -> Self {
-        Self::new(&opentelemetry::global::meter("rosterd"))
+        Metrics {
+            enabled: EXPORTED.load(std::sync::atomic::Ordering::Relaxed),
+            ..Self::new(&opentelemetry::global::meter("rosterd"))
+        }
     }
 
+    /// Instruments from `meter`, recording.
     pub(crate) fn new(meter: &Meter) -> Self {
         Metrics {
+            enabled: true,
             request_duration: meter
                 .f64_histogram("http.server.request.duration")
                 .with_unit("s")
@@ -36,6 +51,11 @@ impl Metrics {
             decisions: meter.u64_counter("roster.decisions").with_description("Decisions answered").build(),
             writes: meter.u64_counter("roster.writes").with_description("Writes committed").build(),
         }
+    }
+
+    /// Whether requests are timed.
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
     }
 
     /// One answered request.

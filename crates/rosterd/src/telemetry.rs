@@ -128,6 +128,7 @@ pub(crate) fn init(config: &TelemetryConfig) -> Result<Telemetry> {
     if let Some(meters) = &meters {
         // The daemon's instruments come from the global provider (see `Metrics::global`).
         opentelemetry::global::set_meter_provider(meters.clone());
+        crate::metrics::enable();
     }
     Ok(Telemetry { provider, meters })
 }

@@ -1,7 +1,7 @@
 //! The endpoints of API.md, each registered once (its `#[utoipa::path]` gives method, path
 //! and documentation together), and the layers every request passes through, outermost
-//! first: request ids and strict framing headers, the request span, problem+json for bare
-//! errors, the body limit, the request timeout.
+//! first: the envelope (the request span, strict ids and framing headers, request ids in
+//! and out, problem+json for bare errors, metrics), the body limit, the request timeout.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,15 +11,13 @@ use axum::http::StatusCode;
 use axum::middleware;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::App;
 use super::handlers::{accounts, audit, decisions, grants, invites, members, packs, tokens};
-use super::layers::{self, NewRequestId, REQUEST_ID};
+use super::layers;
 use super::openapi;
 use super::problem::ApiError;
 
@@ -72,12 +70,7 @@ pub(crate) fn build(app: Arc<App>, request_timeout: Duration) -> axum::Router {
     let (router, document) = endpoints().split_for_parts();
     openapi::publish(openapi::finish(document));
     let layers = ServiceBuilder::new()
-        .layer(middleware::from_fn(layers::request_ids))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), NewRequestId))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(layers::request_span).on_response(layers::record_status))
-        .layer(middleware::from_fn_with_state(Arc::clone(&app), layers::record_request))
-        .layer(middleware::from_fn_with_state(body_bytes, layers::problems_for_bare_errors))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), layers::envelope))
         .layer(RequestBodyLimitLayer::new(body_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
         // The limit above is the one in force; axum's own default (2 MiB) is not.
