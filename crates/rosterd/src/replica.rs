@@ -95,14 +95,19 @@ impl Progress {
     }
 
     /// Waits until the engine has applied `revision` (waking the follower to fetch it);
-    /// `false` after the timeout.
+    /// `false` after `replication.min_revision_timeout_ms`.
     pub(crate) async fn reached(&self, revision: u64) -> bool {
+        self.reached_within(revision, self.wait).await
+    }
+
+    /// [`Progress::reached`] with its own timeout.
+    pub(crate) async fn reached_within(&self, revision: u64, wait: Duration) -> bool {
         let mut applied = self.applied.subscribe();
         if *applied.borrow_and_update() >= revision {
             return true;
         }
         self.wake.notify_one();
-        tokio::time::timeout(self.wait, applied.wait_for(|&at| at >= revision)).await.is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(wait, applied.wait_for(|&at| at >= revision)).await.is_ok_and(|r| r.is_ok())
     }
 }
 

@@ -16,6 +16,7 @@ mod seeds;
 mod surface;
 mod telemetry;
 mod tour;
+mod watch;
 
 use std::io::Read;
 use std::net::TcpStream;

@@ -55,6 +55,19 @@ impl Change {
             | Change::RemoveRole { account, .. } => vec![account],
         }
     }
+
+    /// The principals this change names (a member, a grant's subject, a resource's owner).
+    pub fn principals(&self) -> Vec<&str> {
+        match self {
+            Change::PutMembership { principal, .. }
+            | Change::RemoveMembership { principal, .. }
+            | Change::AddGroupMember { principal, .. }
+            | Change::RemoveGroupMember { principal, .. } => vec![principal],
+            Change::AddGrant { subject: Subject::Principal(principal), .. } => vec![principal],
+            Change::AddResource { owner: Some(owner), .. } => vec![owner],
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl std::str::FromStr for Subject {

@@ -37,6 +37,7 @@ const PROBLEM: &str = "Problem";
         (name = "decisions", description = "Checks, effective permissions, lookups"),
         (name = "audit", description = "Audit trails and their verification"),
         (name = "tokens", description = "API tokens"),
+        (name = "watch", description = "The change feed for consumers"),
     )
 )]
 struct ApiDoc;

@@ -19,6 +19,8 @@ pub(crate) enum Code {
     PayloadTooLarge,
     RequestTimeout,
     Stale,
+    /// A change-feed position older than the feed's retention: resync from a snapshot.
+    Gone,
     Internal,
 }
 
@@ -35,6 +37,7 @@ impl Code {
             Code::PayloadTooLarge => "payload_too_large",
             Code::RequestTimeout => "request_timeout",
             Code::Stale => "stale",
+            Code::Gone => "gone",
             Code::Internal => "internal",
         }
     }
@@ -48,6 +51,7 @@ impl Code {
             Code::MethodNotAllowed => 405,
             Code::Conflict | Code::Stale => 409,
             Code::RequestTimeout => 408,
+            Code::Gone => 410,
             Code::PayloadTooLarge => 413,
             Code::PolicyViolation => 422,
             Code::Internal => 500,
@@ -62,6 +66,7 @@ impl Code {
             Code::NotFound => "Not found",
             Code::MethodNotAllowed => "Method not allowed",
             Code::Conflict => "Conflict",
+            Code::Gone => "Past the change feed's retention",
             Code::PolicyViolation => "Refused by the pack's policy",
             Code::PayloadTooLarge => "Request body too large",
             Code::RequestTimeout => "Request timeout",

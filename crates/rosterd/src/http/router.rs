@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::App;
-use super::handlers::{accounts, audit, decisions, grants, invites, members, packs, tokens};
+use super::handlers::{accounts, audit, decisions, grants, invites, members, packs, tokens, watch};
 use super::layers;
 use super::openapi;
 use super::problem::ApiError;
@@ -62,6 +62,7 @@ pub(crate) fn endpoints() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(audit::platform_verify))
         .routes(routes!(tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(watch::watch))
 }
 
 /// The whole service: endpoints, the document at `/v1/openapi.json`, the layers.

@@ -9,6 +9,7 @@ pub(crate) mod invites;
 pub(crate) mod members;
 pub(crate) mod packs;
 pub(crate) mod tokens;
+pub(crate) mod watch;
 
 use serde::Serialize;
 
