@@ -224,6 +224,27 @@ impl Daemon {
         false
     }
 
+    /// Kills the daemon with SIGKILL (no chance to finish anything) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the daemon again on the same database (after [`Daemon::kill`]).
+    pub fn relaunch(&mut self) {
+        assert!(self.child.is_none(), "relaunch a daemon that is not running");
+        self.launch();
+    }
+
+    /// [`Daemon::call`], answering an I/O error (the daemon went away) instead of panicking.
+    pub fn try_call(&self, method: &str, path: &str, body: serde_json::Value) -> std::io::Result<Response> {
+        let bearer = format!("Bearer {}", self.token);
+        let body = body.to_string();
+        crate::http::try_send(&self.address, method, path, &[("Authorization", bearer.as_str())], body.as_bytes())
+    }
+
     /// Stops and starts again on the same database.
     pub fn restart(&mut self) {
         assert!(self.stop(), "rosterd should exit cleanly on SIGTERM");
@@ -270,6 +291,21 @@ impl Daemon {
             let store = roster_store::Store::connect(&url).await.expect("connect");
             store.connection().execute_unprepared(&statement).await.expect("sql");
         });
+    }
+
+    /// The number a `SELECT COUNT(*) AS n …` (or any query with one integer column `n`) gives.
+    pub fn count(&self, query: &str) -> i64 {
+        let (url, query) = (self.database_url.clone(), query.to_owned());
+        block_on(async move {
+            let store = roster_store::Store::connect(&url).await.expect("connect");
+            let db = store.connection();
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), query))
+                .await
+                .expect("query")
+                .expect("a row");
+            row.try_get::<i64>("", "n").expect("n")
+        })
     }
 
     /// A fingerprint of the whole database: revision, row counts, every audit hash.

@@ -35,6 +35,18 @@ impl Response {
 
 /// Sends one request and reads the whole response.
 pub fn send(address: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    try_send(address, method, path, headers, body).unwrap_or_else(|e| panic!("{method} {path} on {address}: {e}"))
+}
+
+/// [`send`], answering the I/O error instead of panicking (for calls to a daemon that may
+/// be killed under them).
+pub fn try_send(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -43,18 +55,22 @@ pub fn send(address: &str, method: &str, path: &str, headers: &[(&str, &str)], b
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    send_bytes(address, head.as_bytes(), body)
+    try_send_bytes(address, head.as_bytes(), body)
 }
 
 /// Sends a request whose head is given byte for byte (for header values that are not
 /// text) and reads the whole response.
 pub fn send_bytes(address: &str, head: &[u8], body: &[u8]) -> Response {
-    let mut stream = TcpStream::connect(address).unwrap_or_else(|e| panic!("connect {address}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    stream.write_all(head).expect("write head");
-    stream.write_all(body).expect("write body");
+    try_send_bytes(address, head, body).unwrap_or_else(|e| panic!("{address}: {e}"))
+}
+
+fn try_send_bytes(address: &str, head: &[u8], body: &[u8]) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(head)?;
+    stream.write_all(body)?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
+    stream.read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -63,5 +79,5 @@ pub fn send_bytes(address: &str, head: &[u8], body: &[u8]) -> Response {
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    Response { status, headers, text: body.to_owned() }
+    Ok(Response { status, headers, text: body.to_owned() })
 }

@@ -5,6 +5,7 @@ mod abuse;
 mod audit;
 mod auth;
 mod bad_input;
+mod durability;
 mod headers;
 mod invites;
 mod limits;
