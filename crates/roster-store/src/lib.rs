@@ -9,6 +9,7 @@ pub mod entities;
 mod feed;
 mod load;
 mod store;
+mod transfer;
 
 pub use audit::{
     AuditActor, AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, PLATFORM_CHAIN,
@@ -17,3 +18,4 @@ pub use audit::{
 pub use feed::{FEED_CHANNEL, FeedEntry, FeedOp};
 pub use sea_orm::{ConnectionTrait, DbBackend, sqlx};
 pub use store::{ChainPage, InviteRecord, Store, StoreError, StoreOp, TokenRecord, WriteLock};
+pub use transfer::{EXPORT_FORMAT, EXPORT_VERSION, Imported, Record};

@@ -52,11 +52,7 @@ pub(crate) async fn load_tables<C: ConnectionTrait>(db: &C, engine: &mut Engine)
             .map_err(corrupt(format!("member of group {name}")))?;
     }
     for row in membership::Entity::find().all(db).await? {
-        let status = match row.status.as_str() {
-            "active" => MembershipStatus::Active,
-            "removed" => MembershipStatus::Removed,
-            other => return Err(StoreError::Corrupt(format!("membership status {other}"))),
-        };
+        let status = membership_status(&row.status)?;
         let who = format!("membership of {} in {}", row.principal_id, row.account_id);
         engine
             .apply(Change::PutMembership {
@@ -70,11 +66,7 @@ pub(crate) async fn load_tables<C: ConnectionTrait>(db: &C, engine: &mut Engine)
             .map_err(corrupt(who))?;
     }
     for row in grant::Entity::find().order_by_asc(grant::Column::Seq).all(db).await? {
-        let subject = match (row.subject_principal, row.subject_group) {
-            (Some(p), None) => Subject::Principal(p),
-            (None, Some(g)) => Subject::Group(g),
-            _ => return Err(StoreError::Corrupt(format!("grant {} has no single subject", row.id))),
-        };
+        let subject = grant_subject(&row)?;
         let id = row.id.clone();
         engine
             .apply(Change::AddGrant {
@@ -96,4 +88,22 @@ pub(crate) async fn load_tables<C: ConnectionTrait>(db: &C, engine: &mut Engine)
         .revision;
     engine.set_revision(u64::try_from(revision).map_err(|_| StoreError::Corrupt("negative revision".into()))?);
     Ok(())
+}
+
+/// A membership row's status.
+pub(crate) fn membership_status(text: &str) -> Result<MembershipStatus> {
+    match text {
+        "active" => Ok(MembershipStatus::Active),
+        "removed" => Ok(MembershipStatus::Removed),
+        other => Err(StoreError::Corrupt(format!("membership status {other}"))),
+    }
+}
+
+/// A grant row's subject: exactly one of its principal and group.
+pub(crate) fn grant_subject(row: &grant::Model) -> Result<Subject> {
+    match (&row.subject_principal, &row.subject_group) {
+        (Some(p), None) => Ok(Subject::Principal(p.clone())),
+        (None, Some(g)) => Ok(Subject::Group(g.clone())),
+        _ => Err(StoreError::Corrupt(format!("grant {} has no single subject", row.id))),
+    }
 }

@@ -165,7 +165,7 @@ pub struct Store {
     audit_key: Option<AuditKey>,
 }
 
-fn constraint_or_db(error: DbErr) -> StoreError {
+pub(crate) fn constraint_or_db(error: DbErr) -> StoreError {
     match error.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(message)) | Some(SqlErr::ForeignKeyConstraintViolation(message)) => {
             StoreError::Constraint(message)
@@ -203,6 +203,11 @@ impl Store {
     /// chains with it.
     pub fn with_audit_key(self, key: AuditKey) -> Store {
         Store { audit_key: Some(key), ..self }
+    }
+
+    /// The audit key, when chains are keyed.
+    pub(crate) fn audit_key(&self) -> Option<&AuditKey> {
+        self.audit_key.as_ref()
     }
 
     /// Applies pending migrations.
@@ -522,6 +527,11 @@ impl WriteLock {
         Ok(())
     }
 
+    /// The open transaction, still holding the lock (for a bulk write of its own).
+    pub(crate) fn into_transaction(self) -> DatabaseTransaction {
+        self.txn
+    }
+
     /// Writes the call's changes, its audit events and its feed entry, and commits;
     /// answers the new revision. `engine` is the state before the writes (for role flags).
     pub async fn commit(self, engine: &Engine, ops: &[StoreOp], audit: &[AuditRecord], now: i64) -> Result<u64> {
@@ -643,6 +653,20 @@ async fn chain_expected<C: ConnectionTrait>(db: &C, chain: &AuditChain) -> Resul
     })
 }
 
+/// Appends one audit event at `revision` for a write with no ops of its own (an import);
+/// `new_chain` says the write created the chain's account, so the chain may start here.
+pub(crate) async fn append_audit_event<C: ConnectionTrait>(
+    db: &C,
+    key: Option<&AuditKey>,
+    record: &AuditRecord,
+    new_chain: bool,
+    revision: i64,
+    now: i64,
+) -> Result<()> {
+    let starts = new_chain || chain_may_start(db, &record.chain, &[]).await?;
+    append_audit(db, key, record, starts, revision, now).await
+}
+
 async fn append_audit<C: ConnectionTrait>(
     db: &C,
     key: Option<&AuditKey>,
@@ -694,7 +718,7 @@ async fn append_audit<C: ConnectionTrait>(
     .map_err(constraint_or_db)
 }
 
-fn status_text(status: MembershipStatus) -> &'static str {
+pub(crate) fn status_text(status: MembershipStatus) -> &'static str {
     match status {
         MembershipStatus::Active => "active",
         MembershipStatus::Removed => "removed",

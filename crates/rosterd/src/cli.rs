@@ -46,6 +46,20 @@ pub(crate) enum Command {
     Packs(PacksCommand),
     /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves).
     Openapi,
+    /// Write the stored state as JSON Lines (tokens excluded), read in one transaction.
+    Export {
+        /// Only this account and the accounts under it (their members' profiles included).
+        #[arg(long)]
+        account: Option<String>,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Load an export into the database: every record validated, all or nothing.
+    Import {
+        /// The JSON Lines file `rosterd export` wrote.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

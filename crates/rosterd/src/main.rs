@@ -12,6 +12,7 @@ mod replica;
 mod telemetry;
 #[cfg(test)]
 mod test_server;
+mod transfer;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -49,6 +50,14 @@ fn run(cli: &cli::Cli, config: &config::Config) -> anyhow::Result<ExitCode> {
         Command::Openapi => {
             let mut stdout = std::io::stdout();
             write!(stdout, "{}", http::openapi::generate()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { account, out } => {
+            runtime()?.block_on(transfer::export(config, account.as_deref(), out.as_deref()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file } => {
+            runtime()?.block_on(transfer::import(config, file))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -17,6 +17,7 @@ mod seeds;
 mod surface;
 mod telemetry;
 mod tour;
+mod transfer;
 mod watch;
 
 use std::io::Read;

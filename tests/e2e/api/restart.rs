@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{add_external, add_member, create_account};
 
-fn all_decisions(d: &Daemon) -> Vec<bool> {
+pub(crate) fn all_decisions(d: &Daemon) -> Vec<bool> {
     let mut checks = Vec::new();
     for principal in ["olivia", "adam", "mia", "uma", "pat", "nobody"] {
         for permission in ["pickaxe.view", "pickaxe.edit", "billing.view", "grant.manage", "studio.analytics.view"] {
@@ -28,48 +28,72 @@ fn all_decisions(d: &Daemon) -> Vec<bool> {
     results
 }
 
-#[test]
-fn every_decision_survives_a_restart() {
-    for backend in backends() {
-        let mut d = Daemon::start(&backend);
-        create_account(&d, "s1", "studio", "olivia");
-        add_member(&d, "s1", "adam", "admin");
-        add_member(&d, "s1", "mia", "manager");
-        add_member(&d, "s1", "uma", "user");
-        add_external(&d, "s1", "pat", "user");
-        for (resource, parent, owner) in [
-            ("studio:a", None, None),
-            ("pickaxe:mine", Some("studio:a"), Some("mia")),
-            ("pickaxe:theirs", Some("studio:a"), None),
-        ] {
-            assert_eq!(
-                d.call(
-                    "POST",
-                    "/v1/accounts/s1/resources",
-                    None,
-                    Some(json!({ "resource": resource, "parent": parent, "owner": owner }))
-                )
-                .status,
-                201
-            );
-        }
+/// Builds an account with every kind of state: members of each role, an external
+/// member, resources with owners, grants (one expired), a custom role held by a member.
+pub(crate) fn populate(d: &Daemon) {
+    create_account(d, "s1", "studio", "olivia");
+    add_member(d, "s1", "adam", "admin");
+    add_member(d, "s1", "mia", "manager");
+    add_member(d, "s1", "uma", "user");
+    add_external(d, "s1", "pat", "user");
+    for (resource, parent, owner) in [
+        ("studio:a", None, None),
+        ("pickaxe:mine", Some("studio:a"), Some("mia")),
+        ("pickaxe:theirs", Some("studio:a"), None),
+    ] {
         assert_eq!(
             d.call(
                 "POST",
-                "/v1/accounts/s1/grants",
-                Some("mia"),
-                Some(json!({ "subject": "principal:pat", "resource": "pickaxe:mine", "role": "pickaxe_user" }))
+                "/v1/accounts/s1/resources",
+                None,
+                Some(json!({ "resource": resource, "parent": parent, "owner": owner }))
             )
             .status,
             201
         );
-        assert_eq!(d.call("POST", "/v1/accounts/s1/grants", None, Some(json!({ "subject": "principal:pat", "resource": "studio:a", "role": "studio_client", "expires_at": 1 }))).status, 201);
-        let role = d.call("POST", "/v1/accounts/s1/roles", Some("adam"), Some(json!({ "id": "support", "title": "Support", "rank": 20, "permissions": ["pickaxe.view", "member.view"] })));
-        assert_eq!(role.status, 201, "{}", role.text);
-        assert_eq!(
-            d.call("PATCH", "/v1/accounts/s1/members/uma", Some("adam"), Some(json!({ "role": "support" }))).status,
-            200
-        );
+    }
+    assert_eq!(
+        d.call(
+            "POST",
+            "/v1/accounts/s1/grants",
+            Some("mia"),
+            Some(json!({ "subject": "principal:pat", "resource": "pickaxe:mine", "role": "pickaxe_user" }))
+        )
+        .status,
+        201
+    );
+    assert_eq!(
+        d.call(
+            "POST",
+            "/v1/accounts/s1/grants",
+            None,
+            Some(
+                json!({ "subject": "principal:pat", "resource": "studio:a", "role": "studio_client", "expires_at": 1 })
+            )
+        )
+        .status,
+        201
+    );
+    let role = d.call(
+        "POST",
+        "/v1/accounts/s1/roles",
+        Some("adam"),
+        Some(
+            json!({ "id": "support", "title": "Support", "rank": 20, "permissions": ["pickaxe.view", "member.view"] }),
+        ),
+    );
+    assert_eq!(role.status, 201, "{}", role.text);
+    assert_eq!(
+        d.call("PATCH", "/v1/accounts/s1/members/uma", Some("adam"), Some(json!({ "role": "support" }))).status,
+        200
+    );
+}
+
+#[test]
+fn every_decision_survives_a_restart() {
+    for backend in backends() {
+        let mut d = Daemon::start(&backend);
+        populate(&d);
         let before = all_decisions(&d);
         let revision = d.call("GET", "/readyz", None, None).json()["revision"].clone();
         d.restart();
