@@ -8,6 +8,7 @@
 mod compare;
 mod generate;
 mod http;
+mod import;
 mod marginal;
 mod peers;
 mod report;
@@ -93,6 +94,7 @@ pub(crate) struct Args {
 enum Part {
     Sweep,
     Snapshot,
+    Import,
     Http,
     Report,
 }
@@ -173,6 +175,27 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
             }
         }
     }
+    let mut imports = Vec::new();
+    if !skip(Part::Import) {
+        let records = import::dump(&generate::Dataset::new(args.scale, 0x5eed));
+        eprintln!("[import] {} records into SQLite…", records.len() - 1);
+        imports.push(import::sqlite(pack, &records, &db_dir.path().join("import.db")));
+        eprintln!("[import] {} records into PostgreSQL…", records.len() - 1);
+        imports.push(import::postgres(pack, &records, &args.postgres_url));
+        for i in &imports {
+            match i {
+                Ok(i) => println!(
+                    "import   {:<10} records={} memberships+grants={} {:.1}s {:.0} records/s",
+                    i.backend,
+                    i.records,
+                    i.memberships_and_grants,
+                    i.seconds,
+                    i.records_per_s()
+                ),
+                Err(e) => println!("import not measured: {e:#}"),
+            }
+        }
+    }
     let http = (!skip(Part::Http)).then(|| {
         eprintln!("[http] rosterd under wrk…");
         let dataset = generate::Dataset::new(args.snapshot_accounts, 0x5eed);
@@ -202,7 +225,7 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
         let flags = flags.join(" ").replace("--postgres-url", "").trim().to_owned();
         let command =
             if flags.is_empty() { "cargo xtask bench".to_owned() } else { format!("cargo xtask bench -- {flags}") };
-        let run = report::FullRun { main, sweep, snapshots, http, command };
+        let run = report::FullRun { main, sweep, snapshots, imports, http, command };
         report::write(&run, &args.out)?;
         println!("report   {} and its chart written", args.out.display());
         println!("{}", run.main.summary_line());

@@ -10,6 +10,7 @@ use plotters::prelude::*;
 
 use crate::compare::Comparison;
 use crate::http::HttpFigures;
+use crate::import::ImportFigures;
 use crate::snapshot::SnapshotFigures;
 
 /// Everything a full run measured.
@@ -17,6 +18,7 @@ pub(crate) struct FullRun {
     pub(crate) main: Comparison,
     pub(crate) sweep: Vec<Comparison>,
     pub(crate) snapshots: Vec<Result<SnapshotFigures>>,
+    pub(crate) imports: Vec<Result<ImportFigures>>,
     pub(crate) http: Option<Result<HttpFigures>>,
     pub(crate) command: String,
 }
@@ -164,6 +166,31 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
 
     let _ = writeln!(
         out,
+        "\n## Bulk import\n\nThe main comparison's dataset as a `rosterd export` dump (accounts, resources, groups, memberships, grants), imported into an empty database by `Store::import` (what `rosterd import` runs: every record validated by the engine, then multi-row inserts in one transaction).\n"
+    );
+    let _ = writeln!(out, "| database | records | memberships + grants | import s | records/s |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for i in &run.imports {
+        match i {
+            Ok(i) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.1} | {:.0} |",
+                    i.backend,
+                    i.records,
+                    i.memberships_and_grants,
+                    i.seconds,
+                    i.records_per_s()
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "| not measured: {} | | | | |", format!("{e:#}").replace('|', "/"));
+            }
+        }
+    }
+
+    let _ = writeln!(
+        out,
         "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, a 3 s warm-up per endpoint, then {} s per run); daemon and load generator share the 2 cores.\n",
         crate::HTTP_SECONDS
     );
@@ -244,6 +271,17 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
             s.backend,
             s.load_s,
             verdict(s.load_s <= 5.0)
+        );
+    }
+    for i in run.imports.iter().flatten() {
+        let limit = if i.backend == "SQLite" { 30.0 } else { 20.0 };
+        let _ = writeln!(
+            out,
+            "| import of {} memberships + grants ≤ {limit:.0} s ({}) | {:.1} s | {} |",
+            i.memberships_and_grants,
+            i.backend,
+            i.seconds,
+            verdict(i.seconds <= limit)
         );
     }
     if let Some((cps, p99)) = http_single {
