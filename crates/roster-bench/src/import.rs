@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use roster_core::{Engine, Pack};
 use roster_store::{AuditChain, AuditRecord, Record, Store};
-use sea_orm::ConnectionTrait;
 
 use crate::generate::{Dataset, NOW};
 
@@ -62,31 +61,16 @@ async fn import_into(pack: &Arc<Pack>, records: &[Record], url: &str, backend: &
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("tokio runtime")
-}
-
 /// Imports `records` into a new SQLite file at `path`.
 pub(crate) fn sqlite(pack: &Arc<Pack>, records: &[Record], path: &Path) -> Result<ImportFigures> {
     let url = format!("sqlite://{}?mode=rwc", path.display());
-    runtime()?.block_on(import_into(pack, records, &url, "SQLite"))
+    crate::snapshot::runtime()?.block_on(import_into(pack, records, &url, "SQLite"))
 }
 
 /// Imports `records` into a new database on the PostgreSQL server at `admin_url`, then
 /// drops it.
 pub(crate) fn postgres(pack: &Arc<Pack>, records: &[Record], admin_url: &str) -> Result<ImportFigures> {
-    let name = format!("roster_import_{}", std::process::id());
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-    runtime()?.block_on(async {
-        let admin = Store::connect(admin_url).await.context("cannot reach PostgreSQL")?;
-        let connection = admin.connection();
-        let execute = |sql: String| async move {
-            connection.execute_unprepared(&sql).await.with_context(|| sql.clone()).map(drop)
-        };
-        execute(format!("DROP DATABASE IF EXISTS {name}")).await?;
-        execute(format!("CREATE DATABASE {name}")).await?;
-        let figures = import_into(pack, records, &format!("{base}/{name}"), "PostgreSQL").await;
-        execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-        figures
+    crate::snapshot::scratch_postgres(admin_url, "roster_import", |url| async move {
+        import_into(pack, records, &url, "PostgreSQL").await
     })
 }

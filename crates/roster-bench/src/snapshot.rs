@@ -64,7 +64,21 @@ pub(crate) fn sqlite(pack: &Arc<Pack>, dataset: &Dataset, path: &Path) -> Result
 /// Writes the dataset to a fresh database on the PostgreSQL server at `admin_url`,
 /// loads it back, and drops the database.
 pub(crate) fn postgres(pack: &Arc<Pack>, dataset: &Dataset, admin_url: &str) -> Result<SnapshotFigures> {
-    let name = format!("roster_bench_{}", std::process::id());
+    scratch_postgres(
+        admin_url,
+        "roster_bench",
+        |url| async move { write_and_load(pack, dataset, &url, "PostgreSQL").await },
+    )
+}
+
+/// Runs `work` on the URL of a new database on the PostgreSQL server at `admin_url`
+/// (named `prefix` and the process id), then drops the database.
+pub(crate) fn scratch_postgres<T, F: std::future::Future<Output = Result<T>>>(
+    admin_url: &str,
+    prefix: &str,
+    work: impl FnOnce(String) -> F,
+) -> Result<T> {
+    let name = format!("{prefix}_{}", std::process::id());
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
     runtime()?.block_on(async {
         let admin = Store::connect(admin_url).await.context("cannot reach PostgreSQL")?;
@@ -74,12 +88,12 @@ pub(crate) fn postgres(pack: &Arc<Pack>, dataset: &Dataset, admin_url: &str) -> 
         };
         execute(format!("DROP DATABASE IF EXISTS {name}")).await?;
         execute(format!("CREATE DATABASE {name}")).await?;
-        let figures = write_and_load(pack, dataset, &format!("{base}/{name}"), "PostgreSQL").await;
+        let result = work(format!("{base}/{name}")).await;
         execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-        figures
+        result
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("tokio runtime")
 }
