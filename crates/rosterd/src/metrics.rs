@@ -2,7 +2,8 @@
 //! `/v1/metrics`): `http.server.request.duration` (seconds, by method, route and status;
 //! its count is the request count), `roster.decisions` (by `roster.allowed`),
 //! `roster.writes` (by `roster.operation`, the audit action), and, read at each export,
-//! `roster.engine.accounts|memberships|grants` and `roster.token_cache` (by
+//! `roster.engine.accounts|memberships|grants`, `roster.replication.lag` (revisions
+//! behind the newest seen) and `roster.token_cache` (by
 //! `roster.result`: `hit`, `negative_hit`, `miss`). Without an endpoint the instruments
 //! come from the global no-op meter and cost next to nothing.
 
@@ -102,6 +103,16 @@ pub(crate) fn observe(meter: &Meter, app: Weak<App>) {
     meter.u64_observable_gauge("roster.engine.accounts").with_callback(sizes(|s| s.0, app.clone())).build();
     meter.u64_observable_gauge("roster.engine.memberships").with_callback(sizes(|s| s.1, app.clone())).build();
     meter.u64_observable_gauge("roster.engine.grants").with_callback(sizes(|s| s.2, app.clone())).build();
+    let lagging = app.clone();
+    meter
+        .u64_observable_gauge("roster.replication.lag")
+        .with_description("Revisions committed to the database that this replica has not applied yet")
+        .with_callback(move |observer| {
+            if let Some(app) = lagging.upgrade() {
+                observer.observe(app.progress.lag().1, &[]);
+            }
+        })
+        .build();
     meter
         .u64_observable_counter("roster.token_cache")
         .with_description("Token lookups by where the answer came from")
@@ -225,6 +236,7 @@ mod tests {
         assert_eq!(value_of(&points(&exported, "roster.engine.accounts"), &[]), 1.0);
         assert_eq!(value_of(&points(&exported, "roster.engine.memberships"), &[]), 2.0);
         assert_eq!(value_of(&points(&exported, "roster.engine.grants"), &[]), 0.0);
+        assert_eq!(value_of(&points(&exported, "roster.replication.lag"), &[]), 0.0);
 
         let tokens = points(&exported, "roster.token_cache");
         assert_eq!(value_of(&tokens, &["roster.result=miss"]), 2.0, "the service token once, the unknown id once");
