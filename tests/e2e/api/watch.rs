@@ -163,6 +163,16 @@ fn a_position_past_the_feeds_retention_is_gone() {
         assert_eq!(r.json()["code"], "gone");
         let (items, next) = watch(&d, None, 2, 0);
         assert_eq!((items.len(), next), (3, 5), "{backend:?}: from a position still kept");
+        // Found by the API fuzzing: a position past the largest stored revision was a 500.
+        for since in ["9223372036854775808", "-1", "x"] {
+            let r = d.call("GET", &format!("/v1/watch?since={since}"), None, None);
+            assert_eq!(
+                (r.status, r.code()),
+                (400, "invalid_input".to_owned()),
+                "{backend:?}: since={since}: {}",
+                r.text
+            );
+        }
     }
 }
 

@@ -51,7 +51,7 @@ enum Reader {
 /// The committed changes after a revision, a page at a time, as long polling or a stream
 /// of server-sent events (`Accept: text/event-stream`; resumes from `Last-Event-ID`).
 #[utoipa::path(get, path = "/v1/watch", tag = "watch",
-    params(("since" = Option<u64>, Query, description = "The last revision already seen (0: from the start of the feed)"),
+    params(("since" = Option<i64>, Query, minimum = 0, description = "The last revision already seen (0: from the start of the feed)"),
            ("limit" = Option<u64>, Query, description = "Most entries per page, 1-1000 (default 100)"),
            ("wait_s" = Option<u64>, Query, description = "With nothing after `since`, wait up to this many seconds (0-60, default 0) for a commit")),
     responses((status = 200, description = "A page of changes (JSON) or an event stream (`text/event-stream`: `id` is the revision, `event: change`, `data` one entry)", body = WatchPage),
@@ -63,9 +63,12 @@ pub(crate) async fn watch(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     query.known(&["since", "limit", "wait_s"])?;
-    let resumed = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    // Revisions are stored as signed 64-bit numbers: anything past that is no revision.
+    let revision = |text: &str| text.parse::<i64>().ok().and_then(|n| u64::try_from(n).ok());
+    let resumed = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(revision);
     let since = match query.get("since") {
-        Some(text) => text.parse::<u64>().map_err(|_| ApiError::invalid("since: must be a revision number"))?,
+        Some(text) => revision(text)
+            .ok_or_else(|| ApiError::invalid(format!("since: must be a revision number, 0 to {}", i64::MAX)))?,
         None => resumed.unwrap_or(0),
     };
     let limit = query.number("limit", 100, 1000)?;
