@@ -254,3 +254,33 @@ fn concurrent_conflicting_writes_over_three_replicas_keep_every_rule() {
         assert_eq!(joiners, 1, "{backend:?}: {on_a:?}");
     }
 }
+
+#[test]
+fn a_replica_killed_mid_stream_and_restarted_catches_up() {
+    for backend in backends() {
+        let a = Daemon::start_with(&backend, "\n[replication]\npoll_interval_ms = 50\n");
+        let mut b = a.replica("");
+        create_account(&a, "s1", "studio", "olivia");
+        let last = std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                let mut last = 0;
+                for n in 0..40 {
+                    let body = json!({ "principal": format!("m{n}"), "role": "user" });
+                    let r = a.call("POST", "/v1/accounts/s1/members", None, Some(body));
+                    assert_eq!(r.status, 201, "{}", r.text);
+                    last = revision_of(&r);
+                }
+                last
+            });
+            std::thread::sleep(Duration::from_millis(100));
+            let killed = std::process::Command::new("kill").args(["-9", &b.pid().to_string()]).status();
+            assert!(killed.is_ok_and(|s| s.success()), "kill -9 the replica");
+            writer.join().expect("writer")
+        });
+        b.kill();
+        b.relaunch();
+        reach(&b, last);
+        assert_eq!(roles_at(&b, last), roles_at(&a, last), "{backend:?}: the restarted replica holds the same state");
+        assert_eq!(roles_at(&b, last).len(), 41, "{backend:?}");
+    }
+}
