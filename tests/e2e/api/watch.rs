@@ -102,20 +102,25 @@ fn a_consumer_following_from_zero_rebuilds_the_final_state_written_on_three_repl
     }
 }
 
-/// Opens an event stream from `since` (or `Last-Event-ID`), reads `count` change events.
-fn stream(d: &Daemon, resume: Option<u64>, count: usize) -> Vec<u64> {
+/// Opens an event stream with `token` (after `Last-Event-ID` when given): its lines.
+fn open_stream(d: &Daemon, token: &str, resume: Option<u64>) -> std::io::Lines<BufReader<TcpStream>> {
     let mut socket = TcpStream::connect(&d.address).expect("connect");
     socket.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     let resume = resume.map(|r| format!("Last-Event-ID: {r}\r\n")).unwrap_or_default();
     write!(
         socket,
-        "GET /v1/watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n{resume}\r\n",
-        d.token
+        "GET /v1/watch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n{resume}\r\n"
     )
     .expect("write");
     let mut lines = BufReader::new(socket).lines();
     let status = lines.next().expect("status line").expect("read");
     assert!(status.contains(" 200 "), "{status}");
+    lines
+}
+
+/// Opens an event stream from `since` (or `Last-Event-ID`), reads `count` change events.
+fn stream(d: &Daemon, resume: Option<u64>, count: usize) -> Vec<u64> {
+    let mut lines = open_stream(d, &d.token, resume);
     let mut ids = Vec::new();
     while ids.len() < count {
         let line = lines.next().expect("stream open").expect("read");
@@ -206,5 +211,35 @@ fn a_principal_watches_only_the_accounts_where_it_holds_audit_view() {
         let (none, next) = watch(&d, Some("uma"), 0, 0);
         assert!(none.is_empty(), "{backend:?}: {none:?}");
         assert!(next > 0, "the position still moves on for the reader");
+    }
+}
+
+#[test]
+fn an_open_event_stream_ends_when_its_token_is_revoked() {
+    for backend in backends() {
+        let d = Daemon::start(&backend);
+        create_account(&d, "s1", "studio", "olivia");
+        let minted = d.call("POST", "/v1/tokens", None, Some(json!({ "name": "olivia-app", "principal": "olivia" })));
+        assert_eq!(minted.status, 201, "{}", minted.text);
+        let (id, token) = (
+            minted.json()["id"].as_str().expect("id").to_owned(),
+            minted.json()["token"].as_str().expect("token").to_owned(),
+        );
+        let mut lines = open_stream(&d, &token, None);
+        while !lines.next().expect("open").expect("read").starts_with("id: ") {}
+        assert_eq!(d.call("DELETE", &format!("/v1/tokens/{id}"), None, None).status, 200);
+        add_member(&d, "s1", "late", "user");
+        let mut ended = false;
+        for line in lines.by_ref().take(50) {
+            let line = line.expect("read");
+            assert!(!line.contains("\"late\""), "{backend:?}: a change after the revoke reached a revoked token");
+            if line.starts_with("event: error") {
+                ended = true;
+                break;
+            }
+        }
+        assert!(ended, "{backend:?}: the stream says the token was revoked");
+        let reason = lines.next().expect("data").expect("read");
+        assert!(reason.contains("unauthenticated"), "{reason}");
     }
 }

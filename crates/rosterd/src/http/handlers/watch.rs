@@ -84,7 +84,15 @@ pub(crate) async fn watch(
     // The first page is read here, so a `since` past the retention is a 410, not an event.
     let first = page(&app, &reader, since, limit, ctx.now).await?;
     if stream {
-        return Ok(events(app, reader, first, limit));
+        // The token is checked again while the stream is open: revoked, the stream ends.
+        let token = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer rst_"))
+            .and_then(|rest| rest.split_once('_'))
+            .map(|(id, _)| id.to_owned())
+            .ok_or_else(|| ApiError::new(Code::Unauthenticated, "unknown token"))?;
+        return Ok(events(app, reader, token, first, limit));
     }
     let mut current = first;
     let deadline = tokio::time::Instant::now() + wait;
@@ -155,8 +163,9 @@ fn visible(engine: &Engine, actor: &Actor, now: i64, entry: FeedEntry) -> Option
 }
 
 /// The event stream: the first page, then each new page as commits arrive, a keep-alive
-/// comment when nothing happens; it ends when the client goes away.
-fn events(app: Arc<App>, reader: Reader, first: WatchPage, limit: u64) -> Response {
+/// comment when nothing happens; it ends when the client goes away, or with an `error`
+/// event once the caller's token is revoked (checked before each page and keep-alive).
+fn events(app: Arc<App>, reader: Reader, token: String, first: WatchPage, limit: u64) -> Response {
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
         let mut current: Result<WatchPage, ApiError> = Ok(first);
@@ -178,7 +187,16 @@ fn events(app: Arc<App>, reader: Reader, first: WatchPage, limit: u64) -> Respon
                     return;
                 }
             };
-            while !app.progress.reached_within(since + 1, KEEP_ALIVE).await {
+            loop {
+                let live = matches!(app.store.token(&token).await, Ok(Some(record)) if record.revoked_at.is_none());
+                if !live {
+                    let data = serde_json::json!({ "code": Code::Unauthenticated.as_str(), "detail": "the token was revoked" });
+                    let _ = sender.send(Bytes::from(format!("event: error\ndata: {data}\n\n"))).await;
+                    return;
+                }
+                if app.progress.reached_within(since + 1, KEEP_ALIVE).await {
+                    break;
+                }
                 if sender.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
                     return;
                 }
