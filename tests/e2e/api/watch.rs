@@ -169,6 +169,9 @@ fn a_position_past_the_feeds_retention_is_gone() {
         let (items, next) = watch(&d, None, 2, 0);
         assert_eq!((items.len(), next), (3, 5), "{backend:?}: from a position still kept");
         // Found by the API fuzzing: a position past the largest stored revision was a 500.
+        // A long poll waits at most 25 s, under the request timeout (which would answer 408).
+        assert_eq!(d.call("GET", "/v1/watch?since=2&wait_s=25", None, None).status, 200);
+        assert_eq!(d.call("GET", "/v1/watch?since=2&wait_s=26", None, None).code(), "invalid_input");
         for since in ["9223372036854775808", "-1", "x"] {
             let r = d.call("GET", &format!("/v1/watch?since={since}"), None, None);
             assert_eq!(

@@ -27,9 +27,9 @@ use crate::http::app::App;
 use crate::http::extract::{Ctx, Query};
 use crate::http::problem::{ApiError, Code};
 
-/// Longest a long poll or an idle event stream waits before answering (or sending a
-/// keep-alive comment).
-const MAX_WAIT: Duration = Duration::from_secs(60);
+/// Longest a long poll waits before answering: under the default request timeout (30 s),
+/// which would otherwise answer 408 first.
+const MAX_WAIT: Duration = Duration::from_secs(25);
 /// How often an event stream with nothing to say sends a keep-alive comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -53,7 +53,7 @@ enum Reader {
 #[utoipa::path(get, path = "/v1/watch", tag = "watch",
     params(("since" = Option<i64>, Query, minimum = 0, description = "The last revision already seen (0: from the start of the feed)"),
            ("limit" = Option<u64>, Query, description = "Most entries per page, 1-1000 (default 100)"),
-           ("wait_s" = Option<u64>, Query, description = "With nothing after `since`, wait up to this many seconds (0-60, default 0) for a commit")),
+           ("wait_s" = Option<u64>, Query, description = "With nothing after `since`, wait up to this many seconds (0-25, default 0) for a commit")),
     responses((status = 200, description = "A page of changes (JSON) or an event stream (`text/event-stream`: `id` is the revision, `event: change`, `data` one entry)", body = WatchPage),
               (status = 410, description = "`since` is older than the feed's retention: resync from the current state")))]
 pub(crate) async fn watch(
@@ -76,7 +76,7 @@ pub(crate) async fn watch(
         None => Duration::ZERO,
         Some(text) => match text.parse::<u64>() {
             Ok(s) if Duration::from_secs(s) <= MAX_WAIT => Duration::from_secs(s),
-            _ => return Err(ApiError::invalid("wait_s: must be a number from 0 to 60")),
+            _ => return Err(ApiError::invalid("wait_s: must be a number from 0 to 25")),
         },
     };
     let reader = if ctx.caller.is_platform() { Reader::Platform } else { Reader::Principal(ctx.caller.actor()) };
@@ -168,8 +168,18 @@ fn visible(engine: &Engine, actor: &Actor, now: i64, entry: FeedEntry) -> Option
 fn events(app: Arc<App>, reader: Reader, token: String, first: WatchPage, limit: u64) -> Response {
     let (sender, receiver) = mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
+        let revoked = || {
+            let data = serde_json::json!({ "code": Code::Unauthenticated.as_str(), "detail": "the token was revoked" });
+            Bytes::from(format!("event: error\ndata: {data}\n\n"))
+        };
         let mut current: Result<WatchPage, ApiError> = Ok(first);
         loop {
+            // The token is checked after the page was read and before it is sent: a page
+            // read before a revoke committed holds only changes from before it.
+            if !token_live(&app, &token).await {
+                let _ = sender.send(revoked()).await;
+                return;
+            }
             let since = match current {
                 Ok(page) => {
                     for entry in &page.items {
@@ -187,15 +197,10 @@ fn events(app: Arc<App>, reader: Reader, token: String, first: WatchPage, limit:
                     return;
                 }
             };
-            loop {
-                let live = matches!(app.store.token(&token).await, Ok(Some(record)) if record.revoked_at.is_none());
-                if !live {
-                    let data = serde_json::json!({ "code": Code::Unauthenticated.as_str(), "detail": "the token was revoked" });
-                    let _ = sender.send(Bytes::from(format!("event: error\ndata: {data}\n\n"))).await;
+            while !app.progress.reached_within(since + 1, KEEP_ALIVE).await {
+                if !token_live(&app, &token).await {
+                    let _ = sender.send(revoked()).await;
                     return;
-                }
-                if app.progress.reached_within(since + 1, KEEP_ALIVE).await {
-                    break;
                 }
                 if sender.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
                     return;
@@ -209,6 +214,11 @@ fn events(app: Arc<App>, reader: Reader, token: String, first: WatchPage, limit:
     headers.insert(CONTENT_TYPE, axum::http::HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
     response
+}
+
+/// Whether the stream's token is still valid (read from the database, not the cache).
+async fn token_live(app: &App, token: &str) -> bool {
+    matches!(app.store.token(token).await, Ok(Some(record)) if record.revoked_at.is_none())
 }
 
 /// A response body fed by the event stream's task.
