@@ -113,6 +113,8 @@ def main():
         config.write_text(
             f'[packs]\nplugin_dirs = ["{pathlib.Path(args.plugin_dir).resolve()}"]\nrequired = ["studio"]\n\n'
             f'[database]\nurl = "{url}"\n\n[server]\nlisten = "127.0.0.1:0"\ndata_dir = "{tmp / "data"}"\n'
+            # A generated min_revision past the newest revision waits this long, then 409.
+            f'\n[replication]\nmin_revision_timeout_ms = 200\n'
         )
         child, address = start(args.rosterd, config)
         try:

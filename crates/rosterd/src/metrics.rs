@@ -1,7 +1,10 @@
 //! OpenTelemetry metrics beside the traces (exported to the same OTLP endpoint, under
 //! `/v1/metrics`): `http.server.request.duration` (seconds, by method, route and status;
 //! its count is the request count), `roster.decisions` (by `roster.allowed`),
-//! `roster.writes` (by `roster.operation`, the audit action), and, read at each export,
+//! `roster.writes` (by `roster.operation`, the audit action),
+//! `roster.replication.apply.duration` (seconds to read and apply a page of the change
+//! feed, or to rebuild the snapshot, by `roster.replication.source`: `feed`, `rebuild`),
+//! and, read at each export,
 //! `roster.engine.accounts|memberships|grants`, `roster.replication.lag` (revisions
 //! behind the newest seen) and `roster.token_cache` (by
 //! `roster.result`: `hit`, `negative_hit`, `miss`). Without an endpoint the instruments
@@ -29,6 +32,7 @@ pub(crate) struct Metrics {
     request_duration: Histogram<f64>,
     decisions: Counter<u64>,
     writes: Counter<u64>,
+    replication_apply: Histogram<f64>,
 }
 
 impl Metrics {
@@ -51,6 +55,11 @@ impl Metrics {
                 .build(),
             decisions: meter.u64_counter("roster.decisions").with_description("Decisions answered").build(),
             writes: meter.u64_counter("roster.writes").with_description("Writes committed").build(),
+            replication_apply: meter
+                .f64_histogram("roster.replication.apply.duration")
+                .with_unit("s")
+                .with_description("Time to read and apply committed changes from the feed, or to rebuild the snapshot")
+                .build(),
         }
     }
 
@@ -85,6 +94,12 @@ impl Metrics {
     /// One committed write, named by its audit action.
     pub(crate) fn write(&self, operation: &'static str) {
         self.writes.add(1, &[KeyValue::new("roster.operation", operation)]);
+    }
+
+    /// Changes from other replicas applied: a page of the feed (`feed`) or the whole
+    /// snapshot rebuilt from the tables (`rebuild`), and how long it took.
+    pub(crate) fn replication_applied(&self, source: &'static str, seconds: f64) {
+        self.replication_apply.record(seconds, &[KeyValue::new("roster.replication.source", source)]);
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use roster_core::Engine;
 use roster_store::{FeedEntry, FeedOp, Store, StoreError, WriteLock};
@@ -176,15 +176,21 @@ impl App {
             if at >= target {
                 return Ok(());
             }
+            let started = Instant::now();
             let entries = source.feed_after(at).await?;
             let outcome = match entries.first() {
                 None => Err(Diverged::Gap { at, next: target }),
                 Some(first) if first.revision > at + 1 => Err(Diverged::Gap { at, next: first.revision }),
                 Some(_) => self.apply(&entries).await,
             };
-            if let Err(diverged) = outcome {
-                tracing::warn!(%diverged, "the change feed cannot be followed from here; rebuilding the snapshot");
-                self.rebuild(&source).await?;
+            match outcome {
+                Ok(()) => self.metrics.replication_applied("feed", started.elapsed().as_secs_f64()),
+                Err(diverged) => {
+                    tracing::warn!(%diverged, "the change feed cannot be followed from here; rebuilding the snapshot");
+                    let started = Instant::now();
+                    self.rebuild(&source).await?;
+                    self.metrics.replication_applied("rebuild", started.elapsed().as_secs_f64());
+                }
             }
         }
     }

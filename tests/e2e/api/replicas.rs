@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use roster_e2e::daemon::{Daemon, backends};
+use roster_e2e::daemon::{Backend, Daemon, backends};
 use serde_json::{Value, json};
 
 use super::{add_member, create_account};
@@ -43,16 +43,21 @@ fn reach(d: &Daemon, revision: u64) {
     }
 }
 
+/// Replica A and replica B (neither polling), and the revision at which A added admin
+/// `adam` to studio account `s1`.
+fn admin_added_on_a(backend: &Backend) -> (Daemon, Daemon, u64) {
+    let a = Daemon::start_with(backend, NO_POLLING);
+    let b = a.replica("");
+    create_account(&a, "s1", "studio", "olivia");
+    let added = a.call("POST", "/v1/accounts/s1/members", None, Some(json!({ "principal": "adam", "role": "admin" })));
+    assert_eq!(added.status, 201, "{}", added.text);
+    (a, b, revision_of(&added))
+}
+
 #[test]
 fn a_write_on_one_replica_is_decided_on_another_at_its_revision() {
     for backend in backends() {
-        let a = Daemon::start_with(&backend, NO_POLLING);
-        let b = a.replica("");
-        create_account(&a, "s1", "studio", "olivia");
-        let added =
-            a.call("POST", "/v1/accounts/s1/members", None, Some(json!({ "principal": "adam", "role": "admin" })));
-        assert_eq!(added.status, 201, "{}", added.text);
-        let revision = revision_of(&added);
+        let (_a, b, revision) = admin_added_on_a(&backend);
         let r = check_at(&b, "adam", "member.invite", revision);
         assert_eq!(r.status, 200, "{backend:?}: {}", r.text);
         assert_eq!(r.json()["allowed"], true, "{backend:?}: B decides on A's write");
@@ -62,6 +67,47 @@ fn a_write_on_one_replica_is_decided_on_another_at_its_revision() {
         let future = check_at(&b, "adam", "member.invite", revision + 1000);
         assert_eq!(future.status, 409, "{backend:?}: {}", future.text);
         assert_eq!(future.json()["code"], "stale");
+    }
+}
+
+#[test]
+fn a_read_on_another_replica_at_a_writes_revision_sees_the_write() {
+    for backend in backends() {
+        let (a, b, revision) = admin_added_on_a(&backend);
+        // Nothing polls B: only the read's own `min_revision` brings the write to it.
+        let member = b.call("GET", &format!("/v1/accounts/s1/members/adam?min_revision={revision}"), None, None);
+        assert_eq!(member.status, 200, "{backend:?}: B reads A's write at its revision: {}", member.text);
+        assert_eq!(member.json()["membership"]["role"], "admin", "{backend:?}: {}", member.text);
+        let list = b.call("GET", &format!("/v1/accounts/s1/members?limit=10&min_revision={revision}"), None, None);
+        assert_eq!(list.status, 200, "{}", list.text);
+        assert_eq!(list.json()["items"].as_array().map(Vec::len), Some(2), "{backend:?}: {}", list.text);
+
+        let future = b.call("GET", &format!("/v1/accounts/s1/members?min_revision={}", revision + 1000), None, None);
+        assert_eq!((future.status, future.code()), (409, "stale".to_owned()), "{backend:?}: {}", future.text);
+        for bad in ["-1", "x", "18446744073709551616", "1&min_revision=2"] {
+            let r = b.call("GET", &format!("/v1/accounts/s1/members?min_revision={bad}"), None, None);
+            assert_eq!(r.status, 400, "{backend:?}: min_revision={bad}: {}", r.text);
+            assert!(r.text.contains("min_revision"), "{backend:?}: the error names the parameter: {}", r.text);
+        }
+
+        // A read waiting for the revision of a revoke is refused with the revoked token.
+        let created = a.call("POST", "/v1/tokens", None, Some(json!({ "name": "backend-2" })));
+        let (id, token) = (
+            created.json()["id"].as_str().expect("id").to_owned(),
+            created.json()["token"].as_str().expect("token").to_owned(),
+        );
+        let bearer = format!("Bearer {token}");
+        let used = b.raw(
+            "GET",
+            &format!("/v1/packs?min_revision={}", revision_of(&created)),
+            &[("Authorization", &bearer)],
+            b"",
+        );
+        assert_eq!(used.status, 200, "{backend:?}: {}", used.text);
+        let revoked = a.call("DELETE", &format!("/v1/tokens/{id}"), None, None);
+        let at_revoke = format!("/v1/packs?min_revision={}", revision_of(&revoked));
+        let refused = b.raw("GET", &at_revoke, &[("Authorization", &bearer)], b"");
+        assert_eq!(refused.status, 401, "{backend:?}: {}", refused.text);
     }
 }
 

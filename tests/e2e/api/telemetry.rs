@@ -71,6 +71,8 @@ fn spans_and_metrics_are_exported_over_otlp_http_to_a_real_receiver() {
         "\n[telemetry]\notlp_endpoint = \"http://{address}\"\nservice_name = \"rosterd-under-test\"\nmetrics_interval_s = 1\n"
     );
     let mut d = Daemon::start_with(&Backend::Sqlite, &telemetry);
+    // A second replica applies the first one's writes from the change feed (and times it).
+    let mut replica = d.replica("");
     super::create_account(&d, "s1", "studio", "olivia");
     let check = d.call(
         "POST",
@@ -84,15 +86,15 @@ fn spans_and_metrics_are_exported_over_otlp_http_to_a_real_receiver() {
     assert_eq!(trace_id.len(), 32, "{trace_id}");
     // The gauges are read at a periodic export (every second here), while the daemon runs.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !received
-        .lock()
-        .expect("lock")
-        .iter()
-        .any(|(path, _, body)| path == "/v1/metrics" && contains(body, "roster.engine.accounts"))
+    let exported = |name: &str| {
+        received.lock().expect("lock").iter().any(|(path, _, body)| path == "/v1/metrics" && contains(body, name))
+    };
+    while !(exported("roster.engine.accounts") && exported("roster.replication.apply.duration"))
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    assert!(replica.stop(), "a clean stop flushes the replica's exporters");
     assert!(d.stop(), "a clean stop flushes the exporters");
     let exports = received.lock().expect("lock").clone();
     assert!(
@@ -132,6 +134,9 @@ fn spans_and_metrics_are_exported_over_otlp_http_to_a_real_receiver() {
         "roster.engine.memberships",
         "roster.engine.grants",
         "roster.token_cache",
+        "roster.replication.lag",
+        "roster.replication.apply.duration",
+        "roster.replication.source",
     ] {
         assert!(contains(&metrics, expected), "the exported metrics should mention `{expected}`");
     }

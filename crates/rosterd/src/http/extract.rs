@@ -16,6 +16,7 @@ use tower_http::request_id::RequestId;
 
 use super::app::App;
 use super::auth;
+use super::consistency::{self, MIN_REVISION};
 use super::problem::{ApiError, Code};
 use super::request::{self, single_header};
 
@@ -45,7 +46,12 @@ impl FromRequestParts<Arc<App>> for Ctx {
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
         let authorization = single_header(&parts.headers, "Authorization")?;
         let act_as = single_header(&parts.headers, "Roster-Act-As")?;
-        let caller = auth::authenticate(&app.store, &app.tokens, authorization, act_as).await?;
+        let mut caller = auth::authenticate(&app.store, &app.tokens, authorization, act_as).await?;
+        if let Some(wanted) = consistency::from_query(parts)? {
+            consistency::reach(app, wanted).await?;
+            // Again at the revision waited for: it may be the one that revoked this token.
+            caller = auth::authenticate(&app.store, &app.tokens, authorization, act_as).await?;
+        }
         Ok(Ctx { caller, request_id: request_id(parts), now: now() })
     }
 }
@@ -80,9 +86,10 @@ impl Query {
         self.0.get(key)
     }
 
-    /// Refuses query parameters the endpoint does not know.
+    /// Refuses query parameters the endpoint does not know (`min_revision` aside).
     pub(crate) fn known(&self, known: &[&str]) -> Result<(), ApiError> {
-        match self.0.keys().find(|k| !known.contains(&k.as_str())) {
+        // Every authenticated GET takes `min_revision` (the caller waits for it in `Ctx`).
+        match self.0.keys().find(|k| k.as_str() != MIN_REVISION && !known.contains(&k.as_str())) {
             Some(unknown) => {
                 Err(ApiError::invalid(format!("{unknown}: unknown query parameter (known: {})", known.join(", "))))
             }

@@ -4,6 +4,7 @@
 
 pub(crate) mod app;
 pub(crate) mod auth;
+pub(crate) mod consistency;
 pub(crate) mod extract;
 pub(crate) mod handlers;
 pub(crate) mod idle;

@@ -5,11 +5,14 @@
 use std::sync::OnceLock;
 
 use utoipa::OpenApi;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr};
+use utoipa::openapi::{Content, Ref, RefOr, Required};
 
+use super::consistency::MIN_REVISION;
 use super::handlers::{Body, Reply};
 use super::problem::{ApiError, Problem};
 
@@ -68,9 +71,15 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// Every operation may be refused: each gets the problem response as its `default`.
+/// Every operation may be refused: each gets the problem response as its `default`; every
+/// authenticated read takes `min_revision` (waited for in the `Ctx` extractor).
 pub(crate) fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     for item in document.paths.paths.values_mut() {
+        if let Some(read) = item.get.as_mut()
+            && !read.security.as_ref().is_some_and(|requirements| requirements.iter().all(is_anonymous))
+        {
+            read.parameters.get_or_insert_with(Vec::new).push(RefOr::T(min_revision_parameter()));
+        }
         let operations: [&mut Option<Operation>; 5] =
             [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
@@ -82,6 +91,29 @@ pub(crate) fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi:
         }
     }
     document
+}
+
+/// `security(())`: the operation needs no credentials.
+fn is_anonymous(requirement: &SecurityRequirement) -> bool {
+    *requirement == SecurityRequirement::default()
+}
+
+/// The `min_revision` query parameter of every authenticated read.
+fn min_revision_parameter() -> Parameter {
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0));
+    ParameterBuilder::new()
+        .name(MIN_REVISION)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(
+            "Answer at this revision or later: waits until this replica has applied it (up to \
+             `replication.min_revision_timeout_ms`), else 409 `stale`.",
+        ))
+        .schema(Some(schema))
+        .build()
 }
 
 /// The whole document, as `docs/openapi.json` holds it.

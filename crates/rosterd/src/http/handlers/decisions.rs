@@ -13,8 +13,9 @@ use tokio::sync::RwLockReadGuard;
 
 use super::Reply;
 use crate::http::app::App;
+use crate::http::consistency;
 use crate::http::extract::{Ctx, Json, JsonBytes};
-use crate::http::problem::{ApiError, Code};
+use crate::http::problem::ApiError;
 use crate::http::request::{self, id};
 
 /// One question. Ids borrow from the request body when they hold no escapes, so a batch
@@ -42,17 +43,8 @@ pub(crate) struct Check<'a> {
 /// The engine once it has reached `min_revision` (waiting, up to
 /// `replication.min_revision_timeout_ms`, for this replica to apply it).
 async fn engine_at(app: &App, min_revision: Option<u64>) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
-    if let Some(wanted) = min_revision
-        && !app.progress.reached(wanted).await
-    {
-        let (seen, _) = app.progress.lag();
-        let current = app.engine.read().await.revision();
-        let detail = if wanted > seen {
-            format!("min_revision {wanted} is not a committed revision yet (at {current}, newest seen {seen})")
-        } else {
-            format!("min_revision {wanted} not reached (at {current})")
-        };
-        return Err(ApiError::new(Code::Stale, detail));
+    if let Some(wanted) = min_revision {
+        consistency::reach(app, wanted).await?;
     }
     Ok(app.engine.read().await)
 }
