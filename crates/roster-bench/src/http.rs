@@ -1,7 +1,8 @@
 //! The daemon under load: `rosterd` started on the benchmark's SQLite file, driven over
 //! loopback by wrk (keep-alive, a Lua script cycling through the benchmark's questions).
 //! Figures: `/v1/check` requests/s and p50/p99 at several concurrencies, and
-//! `/v1/check/batch` with 100 checks per request in checks/s.
+//! `/v1/check/batch` with 100 checks per request in checks/s; then the same `/v1/check`
+//! load on one replica and split over two ([`crate::replicas`]).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -41,11 +42,20 @@ pub(crate) struct HttpFigures {
     pub(crate) start_s: f64,
     pub(crate) restart_s: f64,
     pub(crate) runs: Vec<LoadFigures>,
+    /// `/v1/check` with the same load on one replica, then split over two.
+    pub(crate) split: Vec<crate::replicas::SplitFigures>,
 }
 
-struct Daemon {
+/// A `rosterd` the benchmark started; killed when dropped.
+pub(crate) struct Daemon {
     child: Child,
-    address: String,
+    pub(crate) address: String,
+}
+
+impl Daemon {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Daemon {
@@ -55,19 +65,27 @@ impl Drop for Daemon {
     }
 }
 
-fn start(setup: &HttpSetup, dir: &Path) -> Result<(Daemon, f64)> {
+/// Starts the release daemon on `database_url` with its config and data under `dir`
+/// (`extra` TOML appended), and times it from spawn to its "listening" line.
+pub(crate) fn start(
+    rosterd: &Path,
+    plugin_dir: &Path,
+    database_url: &str,
+    dir: &Path,
+    extra: &str,
+) -> Result<(Daemon, f64)> {
     let config = dir.join("rosterd.toml");
     let absolute = |path: &Path| {
         std::fs::canonicalize(path)
             .with_context(|| format!("{} not found (cargo xtask bench builds it)", path.display()))
     };
-    let (rosterd, plugin_dir) = (absolute(setup.rosterd)?, absolute(setup.plugin_dir)?);
+    let (rosterd, plugin_dir) = (absolute(rosterd)?, absolute(plugin_dir)?);
     let text = format!(
-        "[packs]\nplugin_dirs = [{plugins:?}]\nrequired = [\"studio\"]\n\n[database]\nurl = {url:?}\n\n[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = {data:?}\n",
+        "[packs]\nplugin_dirs = [{plugins:?}]\nrequired = [\"studio\"]\n\n[database]\nurl = {database_url:?}\n\n[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = {data:?}\n{extra}\n",
         plugins = plugin_dir.display().to_string(),
-        url = format!("sqlite://{}?mode=rwc", setup.database.display()),
         data = dir.join("data").display().to_string(),
     );
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(&config, text).context("writing the daemon's config")?;
     let started = Instant::now();
     let mut child = Command::new(&rosterd)
@@ -96,7 +114,28 @@ fn start(setup: &HttpSetup, dir: &Path) -> Result<(Daemon, f64)> {
     Ok((Daemon { child, address }, start_s))
 }
 
-fn check_body(q: &Question) -> serde_json::Value {
+/// A service token for the daemon started in `dir`: the bootstrap token it wrote when the
+/// database had none, or a new one made with `rosterd token create` (a database served
+/// before, `--http-database`).
+pub(crate) fn service_token(rosterd: &Path, dir: &Path) -> Result<String> {
+    if let Ok(token) = std::fs::read_to_string(dir.join("data/bootstrap-token")) {
+        return Ok(token.trim().to_owned());
+    }
+    let output = Command::new(rosterd)
+        .arg("--config")
+        .arg(dir.join("rosterd.toml"))
+        .args(["token", "create", "--service", "bench"])
+        .env("ROSTER_LOG", "warn")
+        .output()
+        .with_context(|| format!("cannot run {}", rosterd.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match stdout.lines().last() {
+        Some(token) if output.status.success() => Ok(token.trim().to_owned()),
+        _ => bail!("rosterd token create failed: {}", String::from_utf8_lossy(&output.stderr)),
+    }
+}
+
+pub(crate) fn check_body(q: &Question) -> serde_json::Value {
     let mut body = json!({"account": q.account, "principal": q.principal, "permission": q.permission});
     if let Some(resource) = &q.resource {
         body["resource"] = json!(resource);
@@ -105,7 +144,7 @@ fn check_body(q: &Question) -> serde_json::Value {
 }
 
 /// A wrk script that posts `bodies` to `path` in turn.
-fn script(path: &str, token: &str, bodies: &[String]) -> String {
+pub(crate) fn script(path: &str, token: &str, bodies: &[String]) -> String {
     let mut lua = format!(
         "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {token}\"\nlocal bodies = {{\n"
     );
@@ -132,9 +171,21 @@ fn parse_latency(text: &str) -> Option<f64> {
     }
 }
 
+/// One wrk run with 2 threads: requests/s, p50 ms, p99 ms.
 fn wrk(address: &str, script_path: &Path, connections: u32, duration_s: u32) -> Result<(f64, f64, f64)> {
+    wrk_threads(address, script_path, 2, connections, duration_s)
+}
+
+/// One wrk run: requests/s, p50 ms, p99 ms.
+pub(crate) fn wrk_threads(
+    address: &str,
+    script_path: &Path,
+    threads: u32,
+    connections: u32,
+    duration_s: u32,
+) -> Result<(f64, f64, f64)> {
     let output = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{duration_s}s"), "--latency", "-s"])
+        .args([&format!("-t{threads}"), &format!("-c{connections}"), &format!("-d{duration_s}s"), "--latency", "-s"])
         .arg(script_path)
         .arg(format!("http://{address}"))
         .output()
@@ -158,13 +209,12 @@ fn wrk(address: &str, script_path: &Path, connections: u32, duration_s: u32) -> 
 /// Starts the daemon and runs wrk against both check endpoints.
 pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigures> {
     let dir = tempfile::tempdir().context("temp dir")?;
-    let (daemon, start_s) = start(setup, dir.path())?;
+    let url = format!("sqlite://{}?mode=rwc", setup.database.display());
+    let launch = |dir: &Path| start(setup.rosterd, setup.plugin_dir, &url, dir, "");
+    let (daemon, start_s) = launch(dir.path())?;
     drop(daemon);
-    let (daemon, restart_s) = start(setup, dir.path())?;
-    let token = std::fs::read_to_string(dir.path().join("data/bootstrap-token"))
-        .context("the daemon wrote no bootstrap token")?
-        .trim()
-        .to_owned();
+    let (daemon, restart_s) = launch(dir.path())?;
+    let token = service_token(setup.rosterd, dir.path())?;
     let singles: Vec<String> = questions.iter().take(2_000).map(|q| check_body(q).to_string()).collect();
     let batches: Vec<String> = questions
         .chunks(BATCH)
@@ -201,6 +251,9 @@ pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigur
         p50_ms: p50,
         p99_ms: p99,
     });
-    drop(daemon);
-    Ok(HttpFigures { start_s, restart_s, runs })
+    // A second replica on the same database, for the same load split over both.
+    let (replica, _) = launch(&dir.path().join("replica"))?;
+    let split = crate::replicas::throughput(&daemon, &replica, &single_script, setup.duration_s)?;
+    drop((daemon, replica));
+    Ok(HttpFigures { start_s, restart_s, runs, split })
 }

@@ -2,15 +2,17 @@
 //! dataset, builds Roster and its peers (casbin-rs, cedar-policy) from the same records,
 //! asserts that all three agree on a large sample of questions, then times them on the
 //! same questions. The full run adds the cost-as-work-grows sweep, snapshot builds from
-//! SQLite and PostgreSQL, the daemon under wrk, and writes `docs/benchmarks.md` and its
-//! chart.
+//! SQLite and PostgreSQL, bulk import, replication lag between two daemons, the daemon
+//! under wrk (one replica and two), and writes `docs/benchmarks.md` and its chart.
 
 mod compare;
 mod generate;
 mod http;
 mod import;
+mod lag;
 mod marginal;
 mod peers;
+mod replicas;
 mod report;
 mod snapshot;
 mod timing;
@@ -95,6 +97,7 @@ enum Part {
     Sweep,
     Snapshot,
     Import,
+    Lag,
     Http,
     Report,
 }
@@ -196,6 +199,28 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
             }
         }
     }
+    let lags = if skip(Part::Lag) {
+        Vec::new()
+    } else {
+        eprintln!("[lag] two replicas under a steady write load…");
+        let setup = lag::LagSetup { rosterd: &args.rosterd, plugin_dir: &args.plugin_dir };
+        let lags = lag::run(&setup, &args.postgres_url);
+        for l in &lags {
+            match l {
+                Ok(l) => println!(
+                    "lag      {:<10} {:.0} writes/s applied on B p50={:.2}ms p99={:.2}ms; read-your-writes on B p50={:.2}ms p99={:.2}ms",
+                    l.backend,
+                    l.writes_per_s,
+                    l.applied.p50_ms,
+                    l.applied.p99_ms,
+                    l.read_your_writes.p50_ms,
+                    l.read_your_writes.p99_ms
+                ),
+                Err(e) => println!("lag      not measured: {e:#}"),
+            }
+        }
+        lags
+    };
     let http = (!skip(Part::Http)).then(|| {
         eprintln!("[http] rosterd under wrk…");
         let dataset = generate::Dataset::new(args.snapshot_accounts, 0x5eed);
@@ -216,6 +241,12 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
                 r.endpoint, r.connections, r.requests_per_s, r.checks_per_s, r.p50_ms, r.p99_ms
             );
         }
+        for r in &h.split {
+            println!(
+                "http     /v1/check on {} replica(s), 2×16 connections: req/s={:.0} p50={:.2}ms p99={:.2}ms daemon cores={:.2}",
+                r.replicas, r.requests_per_s, r.p50_ms, r.p99_ms, r.daemon_cores
+            );
+        }
     } else if let Some(Err(e)) = &http {
         println!("http     not measured: {e:#}");
     }
@@ -225,7 +256,7 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
         let flags = flags.join(" ").replace("--postgres-url", "").trim().to_owned();
         let command =
             if flags.is_empty() { "cargo xtask bench".to_owned() } else { format!("cargo xtask bench -- {flags}") };
-        let run = report::FullRun { main, sweep, snapshots, imports, http, command };
+        let run = report::FullRun { main, sweep, snapshots, imports, lags, http, command };
         report::write(&run, &args.out)?;
         println!("report   {} and its chart written", args.out.display());
         println!("{}", run.main.summary_line());

@@ -11,6 +11,7 @@ use plotters::prelude::*;
 use crate::compare::Comparison;
 use crate::http::HttpFigures;
 use crate::import::ImportFigures;
+use crate::lag::LagFigures;
 use crate::snapshot::SnapshotFigures;
 
 /// Everything a full run measured.
@@ -19,6 +20,7 @@ pub(crate) struct FullRun {
     pub(crate) sweep: Vec<Comparison>,
     pub(crate) snapshots: Vec<Result<SnapshotFigures>>,
     pub(crate) imports: Vec<Result<ImportFigures>>,
+    pub(crate) lags: Vec<Result<LagFigures>>,
     pub(crate) http: Option<Result<HttpFigures>>,
     pub(crate) command: String,
 }
@@ -189,6 +191,8 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
         }
     }
 
+    lag_section(&mut out, &run.lags);
+
     let _ = writeln!(
         out,
         "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, a 3 s warm-up per endpoint, then {} s per run); daemon and load generator share the 2 cores.\n",
@@ -227,6 +231,9 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
         None => {
             let _ = writeln!(out, "Not run (`--skip http`).");
         }
+    }
+    if let Some(Ok(h)) = &run.http {
+        split_section(&mut out, h);
     }
 
     let _ = writeln!(out, "\n## Targets\n\n| target | measured | |\n|---|---|---|");
@@ -301,6 +308,83 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
     let _ = writeln!(out, "\n{LIMITS}");
     out.push_str(&kept_section(markdown));
     std::fs::write(markdown, out).with_context(|| format!("cannot write {}", markdown.display()))
+}
+
+fn lag_section(out: &mut String, lags: &[Result<LagFigures>]) {
+    let _ = writeln!(
+        out,
+        "\n## Replication lag\n\nTwo release `rosterd` replicas on one fresh database; 2 writers on replica A add \
+         members at {} writes/s together for {} s per phase, and for every write A acknowledged: **applied on B** is the \
+         time from A's answer to B's own change stream (`/v1/watch`, server-sent events) delivering that revision (a \
+         watch waits for its replica to apply a revision, so this is B catching up unprompted); **read your writes \
+         on B** is the time from A's answer to B answering a check that names the revision (`min_revision`, which \
+         wakes B to fetch it), the HTTP round trip included. Daemons, writers and database share the 2 cores.\n",
+        crate::lag::WRITES_PER_S,
+        crate::lag::PHASE_S
+    );
+    let _ = writeln!(
+        out,
+        "| database | B follows by | writes/s | applied on B p50 / p99 / max ms | read your writes on B p50 / p99 / max ms |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|");
+    for l in lags {
+        match l {
+            Ok(l) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {:.2} / {:.2} / {:.2} ({} writes) | {:.2} / {:.2} / {:.2} ({} writes) |",
+                    l.backend,
+                    l.follows_by,
+                    l.writes_per_s,
+                    l.applied.p50_ms,
+                    l.applied.p99_ms,
+                    l.applied.max_ms,
+                    l.applied_samples,
+                    l.read_your_writes.p50_ms,
+                    l.read_your_writes.p99_ms,
+                    l.read_your_writes.max_ms,
+                    l.read_samples
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "| not measured: {} | | | | |", format!("{e:#}").replace('|', "/"));
+            }
+        }
+    }
+    if lags.is_empty() {
+        let _ = writeln!(out, "Not run (`--skip lag`).");
+    }
+}
+
+fn split_section(out: &mut String, h: &HttpFigures) {
+    let _ = writeln!(
+        out,
+        "\n### One replica or two on this machine\n\nThe same `/v1/check` load, two wrk processes of 1 thread and 16 \
+         connections each for {} s, sent both to replica A, then one to A and one to B (a second daemon on the same \
+         database). Latencies are the worse of the two processes.\n",
+        crate::HTTP_SECONDS
+    );
+    let _ = writeln!(out, "| replicas | requests/s | p50 ms | p99 ms | cores the daemons used |");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
+    for r in &h.split {
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} |",
+            r.replicas, r.requests_per_s, r.p50_ms, r.p99_ms, r.daemon_cores
+        );
+    }
+    if let [one, two] = &h.split[..] {
+        let _ = writeln!(
+            out,
+            "\nTwo replicas answer {:.2}× one replica's requests here, with {:.2} cores of CPU against {:.2} \
+             (CPU time from `/proc`, over the run): on 2 cores shared with both wrk processes, a second daemon can \
+             only take up what the first left idle. Across machines each replica brings its own cores; decisions \
+             never touch the database, so they add up until the load balancer or the network is the limit.",
+            two.requests_per_s / one.requests_per_s,
+            two.daemon_cores,
+            one.daemon_cores
+        );
+    }
 }
 
 /// The heading of the report's last section, written by hand (measurements that need

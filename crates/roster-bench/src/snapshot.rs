@@ -78,20 +78,31 @@ pub(crate) fn scratch_postgres<T, F: std::future::Future<Output = Result<T>>>(
     prefix: &str,
     work: impl FnOnce(String) -> F,
 ) -> Result<T> {
+    let runtime = runtime()?;
+    with_scratch_postgres(admin_url, prefix, |url| runtime.block_on(work(url)))
+}
+
+/// [`scratch_postgres`] for blocking work (daemons and HTTP clients of its own).
+pub(crate) fn with_scratch_postgres<T>(
+    admin_url: &str,
+    prefix: &str,
+    work: impl FnOnce(String) -> Result<T>,
+) -> Result<T> {
     let name = format!("{prefix}_{}", std::process::id());
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-    runtime()?.block_on(async {
-        let admin = Store::connect(admin_url).await.context("cannot reach PostgreSQL")?;
-        let connection = admin.connection();
-        let execute = |sql: String| async move {
-            connection.execute_unprepared(&sql).await.with_context(|| sql.clone()).map(drop)
-        };
-        execute(format!("DROP DATABASE IF EXISTS {name}")).await?;
-        execute(format!("CREATE DATABASE {name}")).await?;
-        let result = work(format!("{base}/{name}")).await;
-        execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await?;
-        result
-    })
+    let admin = |statements: Vec<String>| {
+        runtime()?.block_on(async {
+            let admin = Store::connect(admin_url).await.context("cannot reach PostgreSQL")?;
+            for sql in statements {
+                admin.connection().execute_unprepared(&sql).await.with_context(|| sql.clone())?;
+            }
+            anyhow::Ok(())
+        })
+    };
+    admin(vec![format!("DROP DATABASE IF EXISTS {name}"), format!("CREATE DATABASE {name}")])?;
+    let result = work(format!("{base}/{name}"));
+    admin(vec![format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])?;
+    result
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
