@@ -163,9 +163,7 @@ pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>)
     }
     println!("rosterd listening on http://{bound}");
     let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
-    let mut app = App::new(engine, store, packs, limits);
-    app.progress = crate::replica::Progress::new(app.engine.get_mut().revision(), &config.replication);
-    let app = Arc::new(app);
+    let app = Arc::new(App::new(engine, store, packs, limits, &config.replication));
     crate::metrics::observe(&opentelemetry::global::meter("rosterd"), Arc::downgrade(&app));
     let follower = tokio::spawn(crate::replica::follow(Arc::clone(&app), config.replication.clone()));
     let open_files = crate::fd_limit::raise_to_hard_limit();

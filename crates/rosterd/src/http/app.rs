@@ -96,9 +96,15 @@ impl Write {
 }
 
 impl App {
-    pub(crate) fn new(engine: Engine, store: Store, packs: Vec<LoadedPack>, limits: Limits) -> App {
+    pub(crate) fn new(
+        engine: Engine,
+        store: Store,
+        packs: Vec<LoadedPack>,
+        limits: Limits,
+        replication: &crate::replica::ReplicationConfig,
+    ) -> App {
         App {
-            progress: crate::replica::Progress::new(engine.revision(), &Default::default()),
+            progress: crate::replica::Progress::new(engine.revision(), replication),
             engine: RwLock::new(engine),
             writer: Mutex::new(()),
             store,
@@ -188,13 +194,21 @@ impl App {
         if let Some(plan) = plan
             && let Err(error) = engine.commit(plan)
         {
-            // The database has it; the snapshot could not follow. Say so loudly: a
-            // restart rebuilds the snapshot from the database.
-            tracing::error!(%error, "committed plan did not apply to the engine");
-            return Err(ApiError::new(
-                Code::Internal,
-                "committed, but the in-memory state could not follow; restart the daemon",
-            ));
+            // The database has it; the snapshot could not follow. Say so loudly, and catch
+            // up as a follower would: the feed entry applied, or the snapshot rebuilt.
+            tracing::error!(%error, revision, "committed plan did not apply to the engine; catching up from the feed");
+            drop(engine);
+            if let Err(error) = self.catch_up(crate::replica::Source::Store(&self.store)).await {
+                return Err(ApiError::new(
+                    Code::Internal,
+                    format!(
+                        "committed at revision {revision}, but this replica could not apply it ({error}); \
+                         it catches up at its next poll"
+                    ),
+                ));
+            }
+            self.metrics.write(action);
+            return Ok((revision, changes));
         }
         engine.set_revision(revision);
         self.progress.applied(revision);
