@@ -570,7 +570,7 @@ pub struct ChainPage {
 }
 
 /// The hashed fields of a stored event.
-fn fields(row: &audit_event::Model) -> Fields<'_> {
+pub(crate) fn fields(row: &audit_event::Model) -> Fields<'_> {
     Fields {
         seq: row.seq,
         at: row.at,

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::{AuditChain, AuditRecord};
 use crate::entities::{
-    account, custom_role, grant, group, group_member, invite, membership, meta, principal, resource,
+    account, audit_event, audit_head, custom_role, grant, group, group_member, invite, membership, meta, principal,
+    resource,
 };
 use crate::load::{grant_subject, membership_status};
 use crate::store::{Store, StoreError, status_text};
@@ -328,18 +329,20 @@ impl Store {
             .exec(&txn)
             .await?;
         // Each imported account's trail starts with its import; the platform's records it.
-        for record in records {
-            if let Record::Account { id, .. } = record {
-                let event = AuditRecord {
+        let events: Vec<AuditRecord> = records
+            .iter()
+            .filter_map(|record| match record {
+                Record::Account { id, .. } => Some(AuditRecord {
                     chain: AuditChain::account(id),
                     action: "account.import".into(),
                     target: format!("account:{id}"),
                     after: None,
                     ..audit.clone()
-                };
-                crate::store::append_audit_event(&txn, self.audit_key(), &event, true, last, now).await?;
-            }
-        }
+                }),
+                _ => None,
+            })
+            .collect();
+        start_account_trails(&txn, self.audit_key(), &events, last, now).await?;
         crate::store::append_audit_event(&txn, self.audit_key(), &audit, false, last, now).await?;
         txn.commit().await.map_err(crate::store::constraint_or_db)?;
         let revision = u64::try_from(last).map_err(|_| StoreError::Corrupt("negative revision".into()))?;
@@ -347,6 +350,99 @@ impl Store {
         *engine = staged;
         Ok(Imported { records: rows - 1, revision })
     }
+}
+
+/// Appends each event (one per imported account) to its account's trail, in bulk: a trail
+/// with no head yet (the usual case: a new account) starts at seq 1, hashed here and
+/// written many rows at a time with its head; one that already has a head (an account id
+/// used before) is appended to one event at a time. One event per account made four round
+/// trips each, several seconds of a 10,000-account import on PostgreSQL.
+async fn start_account_trails<C: ConnectionTrait>(
+    db: &C,
+    key: Option<&crate::audit::AuditKey>,
+    events: &[AuditRecord],
+    revision: i64,
+    now: i64,
+) -> Result<()> {
+    let mut fresh = Vec::with_capacity(events.len());
+    for part in events.chunks(chunk(1)) {
+        let chains: Vec<&str> = part.iter().map(|e| e.chain.key()).collect();
+        let headed: BTreeSet<String> = audit_head::Entity::find()
+            .filter(audit_head::Column::Chain.is_in(chains.iter().copied()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|head| head.chain)
+            .collect();
+        let headless: Vec<&str> = chains.iter().copied().filter(|chain| !headed.contains(*chain)).collect();
+        // Events with no head would be a chain cut off from its head: refuse, as appending
+        // one at a time does.
+        if let Some(orphan) =
+            audit_event::Entity::find().filter(audit_event::Column::AccountId.is_in(headless)).one(db).await?
+        {
+            return Err(StoreError::Corrupt(format!(
+                "audit chain `{}` has no head (audit_heads row deleted, or the whole chain); not appending",
+                orphan.account_id
+            )));
+        }
+        for event in part {
+            if headed.contains(event.chain.key()) {
+                crate::store::append_audit_event(db, key, event, true, revision, now).await?;
+            } else {
+                fresh.push(event);
+            }
+        }
+    }
+    let (mut rows, mut heads) = (Vec::with_capacity(fresh.len()), Vec::with_capacity(fresh.len()));
+    for event in fresh {
+        let row = audit_event::Model {
+            account_id: event.chain.key().to_owned(),
+            seq: 1,
+            at: now,
+            actor: event.actor.clone(),
+            action: event.action.clone(),
+            target: event.target.clone(),
+            before_state: event.before.as_ref().map(serde_json::Value::to_string),
+            after_state: event.after.as_ref().map(serde_json::Value::to_string),
+            request_id: event.request_id.clone(),
+            trace_id: event.trace_id.clone(),
+            revision,
+            hash: String::new(),
+        };
+        let hash = crate::audit::chain_hash(key, "", &crate::store::fields(&row));
+        heads.push(audit_head::ActiveModel {
+            chain: Set(row.account_id.clone()),
+            seq: Set(1),
+            hash: Set(hash.clone()),
+            seal: Set(crate::audit::head_seal(key, &row.account_id, 1, &hash)),
+        });
+        rows.push(audit_event::ActiveModel::from(audit_event::Model { hash, ..row }));
+    }
+    insert_models::<audit_event::Entity, C>(db, &rows, 12).await?;
+    insert_models::<audit_head::Entity, C>(db, &heads, 4).await?;
+    Ok(())
+}
+
+/// Inserts `models` (of `columns` columns) many rows at a time: as column arrays on
+/// PostgreSQL, as multi-row `VALUES` on SQLite.
+async fn insert_models<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    models: &[E::ActiveModel],
+    columns: usize,
+) -> Result<()>
+where
+    E::ActiveModel: Clone,
+{
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    for part in models.chunks(chunk(columns)) {
+        if postgres {
+            unnest_insert::<E, C>(db, part).await
+        } else {
+            E::insert_many(part.to_vec()).exec_without_returning(db).await.map(drop)
+        }
+        .map_err(crate::store::constraint_or_db)?;
+    }
+    Ok(())
 }
 
 /// On PostgreSQL, when the importing role may (a superuser), the rest of the transaction

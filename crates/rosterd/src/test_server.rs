@@ -37,7 +37,8 @@ impl TestServer {
             Arc::new(roster_core::validate(roster_core::PackManifest::from_json(PACK).expect("json")).expect("valid"));
         let engine = roster_core::Engine::new([Arc::clone(&pack)]);
         let token = crate::daemon::create_token(&store, "test", None, "test").await.expect("token");
-        let mut app = App::new(engine, store, Vec::new(), Limits { body_bytes: 1 << 16, batch: 10 }, &Default::default());
+        let mut app =
+            App::new(engine, store, Vec::new(), Limits { body_bytes: 1 << 16, batch: 10 }, &Default::default());
         if let Some(metrics) = metrics {
             app.metrics = metrics;
         }

@@ -50,6 +50,12 @@ fn export_then_import_into_an_empty_database_gives_the_same_state_and_decisions(
             let verdict = b.call("GET", chain, None, None).json();
             assert_eq!(verdict["ok"], true, "{backend:?}: {chain}: {verdict}");
         }
+        // The imported account's trail starts with its import, then the accept.
+        let trail = b.call("GET", "/v1/accounts/s1/audit", None, None).json();
+        let actions: Vec<&str> =
+            trail["items"].as_array().expect("items").iter().filter_map(|e| e["action"].as_str()).collect();
+        assert_eq!(actions.first(), Some(&"account.import"), "{backend:?}: {trail}");
+        assert_eq!(trail["items"][0]["seq"], 1, "{backend:?}: {trail}");
     }
 }
 
