@@ -91,23 +91,63 @@ fn a_read_on_another_replica_at_a_writes_revision_sees_the_write() {
         }
 
         // A read waiting for the revision of a revoke is refused with the revoked token.
-        let created = a.call("POST", "/v1/tokens", None, Some(json!({ "name": "backend-2" })));
-        let (id, token) = (
-            created.json()["id"].as_str().expect("id").to_owned(),
-            created.json()["token"].as_str().expect("token").to_owned(),
-        );
-        let bearer = format!("Bearer {token}");
-        let used = b.raw(
-            "GET",
-            &format!("/v1/packs?min_revision={}", revision_of(&created)),
-            &[("Authorization", &bearer)],
-            b"",
-        );
+        let (bearer, created_at, revoke) = token_on_a(&a);
+        let used = b.raw("GET", &format!("/v1/packs?min_revision={created_at}"), &[("Authorization", &bearer)], b"");
         assert_eq!(used.status, 200, "{backend:?}: {}", used.text);
-        let revoked = a.call("DELETE", &format!("/v1/tokens/{id}"), None, None);
-        let at_revoke = format!("/v1/packs?min_revision={}", revision_of(&revoked));
-        let refused = b.raw("GET", &at_revoke, &[("Authorization", &bearer)], b"");
+        let revoked_at = revoke();
+        let refused = b.raw("GET", &format!("/v1/packs?min_revision={revoked_at}"), &[("Authorization", &bearer)], b"");
         assert_eq!(refused.status, 401, "{backend:?}: {}", refused.text);
+    }
+}
+
+/// A service token made on `a`: its bearer header, the revision that made it, and a
+/// closure revoking it on `a` (returning the revoke's revision).
+fn token_on_a(a: &Daemon) -> (String, u64, impl FnOnce() -> u64 + '_) {
+    let created = a.call("POST", "/v1/tokens", None, Some(json!({ "name": "backend-2" })));
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.json()["id"].as_str().expect("id").to_owned();
+    let bearer = format!("Bearer {}", created.json()["token"].as_str().expect("token"));
+    let revoke = move || {
+        let revoked = a.call("DELETE", &format!("/v1/tokens/{id}"), None, None);
+        assert_eq!(revoked.status, 200, "{}", revoked.text);
+        revision_of(&revoked)
+    };
+    (bearer, revision_of(&created), revoke)
+}
+
+#[test]
+fn a_decision_on_another_replica_at_a_revokes_revision_refuses_the_revoked_token() {
+    for backend in backends() {
+        let (a, b, _) = admin_added_on_a(&backend);
+        let (bearer, created_at, revoke) = token_on_a(&a);
+        let calls = |revision: u64| {
+            let at = json!(revision);
+            let check =
+                json!({ "account": "s1", "principal": "adam", "permission": "member.invite", "min_revision": at });
+            [
+                ("/v1/check", check.clone()),
+                ("/v1/check/batch", json!({ "checks": [check] })),
+                ("/v1/permissions", json!({ "account": "s1", "principal": "adam", "min_revision": at })),
+                (
+                    "/v1/lookup/resources",
+                    json!({ "account": "s1", "principal": "adam", "permission": "pickaxe.view", "type": "pickaxe", "min_revision": at }),
+                ),
+                ("/v1/lookup/subjects", json!({ "account": "s1", "permission": "member.invite", "min_revision": at })),
+            ]
+        };
+        let post =
+            |path: &str, body: &Value| b.raw("POST", path, &[("Authorization", &bearer)], body.to_string().as_bytes());
+        for (path, body) in calls(created_at) {
+            let r = post(path, &body);
+            assert_eq!(r.status, 200, "{backend:?}: {path} answers on B with the token: {}", r.text);
+        }
+        let revoked_at = revoke();
+        for (path, body) in calls(revoked_at) {
+            // B still has the token cached from the calls above; only the revoke's revision
+            // (waited for by this very call) says it is gone.
+            let r = post(path, &body);
+            assert_eq!(r.status, 401, "{backend:?}: {path} at the revoke's revision: {}", r.text);
+        }
     }
 }
 

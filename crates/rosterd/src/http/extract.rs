@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use roster_core::engine::PageRequest;
 use serde::de::DeserializeOwned;
@@ -26,6 +27,42 @@ pub(crate) struct Ctx {
     pub(crate) caller: auth::Caller,
     pub(crate) request_id: String,
     pub(crate) now: i64,
+    /// The headers the caller was settled from, kept to settle it again at a revision.
+    credentials: Credentials,
+}
+
+/// The `Authorization` and `Roster-Act-As` headers, already read strictly once (cloning a
+/// header value shares its bytes).
+#[derive(Clone, Debug)]
+struct Credentials {
+    authorization: Option<HeaderValue>,
+    act_as: Option<HeaderValue>,
+}
+
+impl Credentials {
+    fn read(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let value = |name: &str| Ok::<_, ApiError>(single_header(headers, name)?.and(headers.get(name).cloned()));
+        Ok(Credentials { authorization: value("Authorization")?, act_as: value("Roster-Act-As")? })
+    }
+
+    async fn authenticate(&self, app: &App) -> Result<auth::Caller, ApiError> {
+        // Both were read as printable ASCII by `single_header` in `read`.
+        let authorization = self.authorization.as_ref().and_then(|v| v.to_str().ok());
+        let act_as = self.act_as.as_ref().and_then(|v| v.to_str().ok());
+        auth::authenticate(&app.store, &app.tokens, authorization, act_as).await
+    }
+}
+
+impl Ctx {
+    /// Waits until this replica has applied `wanted` (when the call names one), then
+    /// settles the caller again at that state: the revision waited for may be the one that
+    /// revoked its token or removed the principal it acts as.
+    pub(crate) async fn at_revision(&mut self, app: &App, wanted: Option<u64>) -> Result<(), ApiError> {
+        let Some(wanted) = wanted else { return Ok(()) };
+        consistency::reach(app, wanted).await?;
+        self.caller = self.credentials.authenticate(app).await?;
+        Ok(())
+    }
 }
 
 fn now() -> i64 {
@@ -44,15 +81,11 @@ impl FromRequestParts<Arc<App>> for Ctx {
     /// read strictly: one present but repeated or unreadable is refused, never skipped,
     /// because skipping `Roster-Act-As` would run the call with the platform's rights.
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
-        let authorization = single_header(&parts.headers, "Authorization")?;
-        let act_as = single_header(&parts.headers, "Roster-Act-As")?;
-        let mut caller = auth::authenticate(&app.store, &app.tokens, authorization, act_as).await?;
-        if let Some(wanted) = consistency::from_query(parts)? {
-            consistency::reach(app, wanted).await?;
-            // Again at the revision waited for: it may be the one that revoked this token.
-            caller = auth::authenticate(&app.store, &app.tokens, authorization, act_as).await?;
-        }
-        Ok(Ctx { caller, request_id: request_id(parts), now: now() })
+        let credentials = Credentials::read(&parts.headers)?;
+        let caller = credentials.authenticate(app).await?;
+        let mut ctx = Ctx { caller, request_id: request_id(parts), now: now(), credentials };
+        ctx.at_revision(app, consistency::from_query(parts)?).await?;
+        Ok(ctx)
     }
 }
 

@@ -13,7 +13,6 @@ use tokio::sync::RwLockReadGuard;
 
 use super::Reply;
 use crate::http::app::App;
-use crate::http::consistency;
 use crate::http::extract::{Ctx, Json, JsonBytes};
 use crate::http::problem::ApiError;
 use crate::http::request::{self, id};
@@ -41,11 +40,14 @@ pub(crate) struct Check<'a> {
 }
 
 /// The engine once it has reached `min_revision` (waiting, up to
-/// `replication.min_revision_timeout_ms`, for this replica to apply it).
-async fn engine_at(app: &App, min_revision: Option<u64>) -> Result<RwLockReadGuard<'_, Engine>, ApiError> {
-    if let Some(wanted) = min_revision {
-        consistency::reach(app, wanted).await?;
-    }
+/// `replication.min_revision_timeout_ms`, for this replica to apply it), with the caller
+/// settled again at that revision.
+async fn engine_at<'a>(
+    app: &'a App,
+    ctx: &mut Ctx,
+    min_revision: Option<u64>,
+) -> Result<RwLockReadGuard<'a, Engine>, ApiError> {
+    ctx.at_revision(app, min_revision).await?;
     Ok(app.engine.read().await)
 }
 
@@ -123,11 +125,11 @@ fn decide(engine: &Engine, ctx: &Ctx, check: &Check, resource: Option<&str>) -> 
     responses((status = 200, description = "The decision", body = CheckReply)))]
 pub(crate) async fn check(
     State(app): State<Arc<App>>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Reply, ApiError> {
     let body: Check = request::json(&bytes)?;
-    let engine = engine_at(&app, body.min_revision).await?;
+    let engine = engine_at(&app, &mut ctx, body.min_revision).await?;
     let span = tracing::info_span!(
         "roster.check",
         "roster.account" = %body.account,
@@ -152,7 +154,7 @@ pub(crate) struct Batch<'a> {
     responses((status = 200, description = "The decisions, in request order", body = BatchReply)))]
 pub(crate) async fn batch(
     State(app): State<Arc<App>>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Reply, ApiError> {
     let body: Batch = request::json(&bytes)?;
@@ -164,7 +166,7 @@ pub(crate) async fn batch(
         )));
     }
     let min_revision = body.checks.iter().filter_map(|c| c.min_revision).max();
-    let engine = engine_at(&app, min_revision).await?;
+    let engine = engine_at(&app, &mut ctx, min_revision).await?;
     // One span for the whole batch: a span per check would dominate the cost of a batch.
     let span = tracing::info_span!("roster.check_batch", "roster.checks" = body.checks.len());
     let _entered = span.enter();
@@ -200,12 +202,12 @@ pub(crate) struct Permissions {
     responses((status = 200, description = "Effective permissions and roles", body = PermissionsReply)))]
 pub(crate) async fn permissions(
     State(app): State<Arc<App>>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Json(body): Json<Permissions>,
 ) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
     id("principal", &body.principal)?;
-    let engine = engine_at(&app, body.min_revision).await?;
+    let engine = engine_at(&app, &mut ctx, body.min_revision).await?;
     let resource = body.resource.as_deref();
     engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), resource, ctx.now)?;
     let effective = engine.effective_permissions(&body.account, &body.principal, body.resource.as_deref(), ctx.now)?;
@@ -240,7 +242,7 @@ pub(crate) struct LookupResources {
     responses((status = 200, description = "One page of resource names", body = LookupReply)))]
 pub(crate) async fn lookup_resources(
     State(app): State<Arc<App>>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Json(body): Json<LookupResources>,
 ) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
@@ -249,7 +251,7 @@ pub(crate) async fn lookup_resources(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit: must be from 1 to 1000"));
     }
-    let engine = engine_at(&app, body.min_revision).await?;
+    let engine = engine_at(&app, &mut ctx, body.min_revision).await?;
     engine.may_ask(&ctx.caller.actor(), &body.account, Some(&body.principal), None, ctx.now)?;
     let all = engine.lookup_resources(&body.account, &body.principal, &body.permission, &body.ty, ctx.now)?;
     let keyed = all.into_iter().map(|r| (r.clone(), r)).collect();
@@ -280,7 +282,7 @@ pub(crate) struct LookupSubjects {
     responses((status = 200, description = "Principal ids", body = SubjectsReply)))]
 pub(crate) async fn lookup_subjects(
     State(app): State<Arc<App>>,
-    ctx: Ctx,
+    mut ctx: Ctx,
     Json(body): Json<LookupSubjects>,
 ) -> Result<Reply, ApiError> {
     id("account", &body.account)?;
@@ -288,11 +290,11 @@ pub(crate) async fn lookup_subjects(
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit: must be from 1 to 1000"));
     }
-    if !ctx.caller.is_platform() {
-        super::read_guard(&app, &ctx, &body.account, Some("member.view")).await?;
-    }
-    let engine = engine_at(&app, body.min_revision).await?;
+    let engine = engine_at(&app, &mut ctx, body.min_revision).await?;
     let actor = ctx.caller.actor();
+    if !ctx.caller.is_platform() {
+        engine.require_read(&actor, &body.account, None, Some("member.view"), ctx.now)?;
+    }
     engine.may_ask(&actor, &body.account, None, body.resource.as_deref(), ctx.now)?;
     let subjects: Vec<(String, String)> = engine
         .lookup_subjects(&body.account, &body.permission, body.resource.as_deref(), ctx.now)?
