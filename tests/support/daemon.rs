@@ -49,6 +49,8 @@ pub struct Launch {
     pub open_files: Option<u64>,
     /// Write its stderr (its log) to a file [`Daemon::log`] reads, instead of the test's.
     pub capture_log: bool,
+    /// TOML packs (file name, text) in a directory the daemon loads packs from.
+    pub toml_packs: &'static [(&'static str, &'static str)],
 }
 
 /// A running daemon.
@@ -101,10 +103,16 @@ impl Daemon {
                 (format!("{base}/{name}"), Some((admin.clone(), name)))
             }
         };
+        let packs = dir.path().join("packs");
+        std::fs::create_dir_all(&packs).expect("packs dir");
+        for (name, text) in how.toml_packs {
+            std::fs::write(packs.join(name), text).expect("write TOML pack");
+        }
         let config = dir.path().join("rosterd.toml");
         let text = format!(
-            "[packs]\nplugin_dirs = [{plugins:?}]\nrequired = [\"studio\", \"agency\", \"mods\", \"workspace\", \"staff\"]\n\n[database]\nurl = {database_url:?}\n\n[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = {data:?}\n{server_extra}\n",
+            "[packs]\nplugin_dirs = [{plugins:?}]\ntoml_dirs = [{packs:?}]\nrequired = [\"studio\", \"agency\", \"mods\", \"workspace\", \"staff\"]\n\n[database]\nurl = {database_url:?}\n\n[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = {data:?}\n{server_extra}\n",
             plugins = crate::plugin_dir().display().to_string(),
+            packs = packs.display().to_string(),
             data = dir.path().join("data").display().to_string(),
         );
         std::fs::write(&config, text).expect("write config");

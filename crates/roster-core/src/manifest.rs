@@ -49,6 +49,31 @@ pub struct PackManifest {
     /// Pack-wide policies.
     #[serde(default)]
     pub policies: Policies,
+    /// How the OpenID AuthZEN API maps onto this pack (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authzen: Option<AuthzenDef>,
+}
+
+/// The pack's `[authzen]` table: how AuthZEN requests name this pack's permissions and
+/// resource owners.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthzenDef {
+    /// AuthZEN action name → permission id (`can_update_todo = "todo.update"`); an action
+    /// with no entry is taken as a permission id itself.
+    #[serde(default)]
+    pub actions: std::collections::BTreeMap<String, String>,
+    /// The resource property naming the owner of a resource Roster does not store (a
+    /// principal id or a principal's stored email).
+    #[serde(default = "default_owner_property")]
+    pub owner_property: String,
+}
+
+/// The owner property when a pack names none.
+pub const DEFAULT_OWNER_PROPERTY: &str = "owner";
+
+fn default_owner_property() -> String {
+    DEFAULT_OWNER_PROPERTY.to_owned()
 }
 
 /// A resource type in the pack's type tree.

@@ -210,6 +210,31 @@ impl Pack {
         }
     }
 
+    /// The permission an AuthZEN action names: the pack's `[authzen.actions]` entry, else
+    /// the action name itself.
+    pub fn authzen_permission<'a>(&'a self, action: &'a str) -> &'a str {
+        self.manifest.authzen.as_ref().and_then(|a| a.actions.get(action)).map_or(action, String::as_str)
+    }
+
+    /// The AuthZEN actions that name `permission`: its `[authzen.actions]` entries, else
+    /// the permission id itself (when no entry claims it).
+    pub fn authzen_actions(&self, permission: &str) -> Vec<String> {
+        let mapped: Vec<String> = self
+            .manifest
+            .authzen
+            .iter()
+            .flat_map(|a| a.actions.iter())
+            .filter(|(_, p)| p.as_str() == permission)
+            .map(|(action, _)| action.clone())
+            .collect();
+        if mapped.is_empty() { vec![permission.to_owned()] } else { mapped }
+    }
+
+    /// The resource property that names a transient resource's owner.
+    pub fn authzen_owner_property(&self) -> &str {
+        self.manifest.authzen.as_ref().map_or(crate::manifest::DEFAULT_OWNER_PROPERTY, |a| a.owner_property.as_str())
+    }
+
     /// The manifest the pack was compiled from.
     pub fn manifest(&self) -> &PackManifest {
         &self.manifest

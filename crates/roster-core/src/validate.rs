@@ -91,6 +91,14 @@ pub enum ValidationError {
         /// The permission.
         permission: String,
     },
+    /// The `[authzen]` table maps an action to a permission the pack does not define.
+    #[error("authzen.actions: action `{action}` maps to unknown permission `{permission}`")]
+    AuthzenUnknownPermission {
+        /// The AuthZEN action name.
+        action: String,
+        /// The permission it names.
+        permission: String,
+    },
     /// A wildcard covers nothing.
     #[error("role `{role}`: wildcard `{pattern}` matches no permission of the pack")]
     WildcardMatchesNothing {
@@ -178,6 +186,7 @@ pub fn validate(manifest: PackManifest) -> Result<ValidatedPack, ValidationError
     check_types(&manifest, &mut errors);
     check_permissions(&manifest, &mut errors);
     check_roles(&manifest, &mut errors);
+    check_authzen(&manifest, &mut errors);
     if errors.is_empty() { Ok(Pack::compile(manifest)) } else { Err(ValidationErrors(errors)) }
 }
 
@@ -275,6 +284,24 @@ fn check_permissions(manifest: &PackManifest, errors: &mut Vec<ValidationError>)
         if permission.id.starts_with("member.") && !RESERVED_PERMISSIONS.contains(&permission.id.as_str()) {
             errors.push(ValidationError::UnknownReservedPermission(permission.id.clone()));
         }
+    }
+}
+
+fn check_authzen(manifest: &PackManifest, errors: &mut Vec<ValidationError>) {
+    let Some(authzen) = &manifest.authzen else { return };
+    for (action, permission) in &authzen.actions {
+        if action.trim().is_empty() {
+            errors.push(ValidationError::Empty { field: "authzen.actions (an action name)".to_owned() });
+        }
+        if !manifest.permissions.iter().any(|p| &p.id == permission) {
+            errors.push(ValidationError::AuthzenUnknownPermission {
+                action: action.clone(),
+                permission: permission.clone(),
+            });
+        }
+    }
+    if authzen.owner_property.trim().is_empty() {
+        errors.push(ValidationError::Empty { field: "authzen.owner_property".to_owned() });
     }
 }
 

@@ -32,6 +32,7 @@ fn nested(levels: usize, accounts: usize) -> Engine {
             ..RoleDef::new("member", "Member", 1, vec![PermissionRule::always("*")])
         }],
         policies: Policies::default(),
+        authzen: None,
     };
     Engine::new([Arc::new(validate(manifest).expect("valid pack"))])
 }

@@ -105,6 +105,7 @@ fn manifest(roles: &[RoleSpec]) -> PackManifest {
             .collect(),
         roles: role_defs,
         policies: Policies::default(),
+        authzen: None,
     }
 }
 

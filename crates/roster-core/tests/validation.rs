@@ -194,3 +194,28 @@ fn unknown_fields_are_rejected_when_parsing() {
     let error = PackManifest::from_json(&text).expect_err("unknown field");
     assert!(error.to_string().contains("unknown field `colour`"), "{error}");
 }
+
+#[test]
+fn an_authzen_action_must_name_a_permission_of_the_pack() {
+    let table = |actions: &[(&str, &str)], owner: &str| roster_core::manifest::AuthzenDef {
+        actions: actions.iter().map(|(a, p)| ((*a).to_owned(), (*p).to_owned())).collect(),
+        owner_property: owner.to_owned(),
+    };
+    let errors = errors_of(|m| m.authzen = Some(table(&[("fly", "item.fly")], "owner")));
+    assert!(
+        errors.contains(&ValidationError::AuthzenUnknownPermission {
+            action: "fly".into(),
+            permission: "item.fly".into()
+        })
+    );
+    let errors = errors_of(|m| m.authzen = Some(table(&[], " ")));
+    assert!(errors.contains(&ValidationError::Empty { field: "authzen.owner_property".into() }));
+    let mut manifest = good();
+    let permission = manifest.permissions[0].id.clone();
+    manifest.authzen = Some(table(&[("can_do", &permission)], "created_by"));
+    let pack = validate(manifest).expect("a table naming the pack's own permission is valid");
+    assert_eq!(pack.authzen_permission("can_do"), permission);
+    assert_eq!(pack.authzen_permission("item.other"), "item.other", "an action without an entry is a permission id");
+    assert_eq!(pack.authzen_actions(&permission), ["can_do"]);
+    assert_eq!(pack.authzen_owner_property(), "created_by");
+}

@@ -307,6 +307,18 @@ impl Store {
         Ok(principal::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(|p| (p.email, p.name)))
     }
 
+    /// The ids of the principals whose stored email is one of `emails`, as (email, id).
+    pub async fn principals_by_email(&self, emails: &[&str]) -> Result<Vec<(String, String)>> {
+        if emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = principal::Entity::find()
+            .filter(principal::Column::Email.is_in(emails.iter().copied()))
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().map(|p| (p.email, p.id)).collect())
+    }
+
     /// An account's display name.
     pub async fn account_name(&self, id: &str) -> Result<Option<String>> {
         Ok(account::Entity::find_by_id(id.to_owned()).one(&self.db).await?.map(|a| a.name))

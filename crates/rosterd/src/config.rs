@@ -113,6 +113,10 @@ pub(crate) struct ServerConfig {
     pub(crate) http2_max_concurrent_streams: u32,
     /// Largest header list (bytes) an HTTP/2 request may send.
     pub(crate) http2_max_header_list_bytes: u32,
+    /// The daemon's URL as clients reach it (`https://authz.example.com`, behind a proxy):
+    /// the base of AuthZEN discovery documents. Absent: `http://` and the request's Host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) public_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -149,6 +153,7 @@ impl Default for ServerConfig {
             http2: connections.http2,
             http2_max_concurrent_streams: connections.http2_max_concurrent_streams,
             http2_max_header_list_bytes: connections.http2_max_header_list_bytes,
+            public_url: None,
         }
     }
 }
@@ -213,6 +218,9 @@ impl Config {
                 server.request_timeout_s
             );
         }
+        if let Some(url) = &mut config.server.public_url {
+            *url = public_url(url)?;
+        }
         if config.telemetry.metrics_interval_s == 0 {
             bail!("invalid configuration: telemetry.metrics_interval_s must be above 0");
         }
@@ -259,4 +267,21 @@ pub(crate) fn check_required(required: &[String], loaded: &[roster_plugin::Loade
         bail!("required pack(s) not loaded: {}", missing.join(", "));
     }
     Ok(())
+}
+
+/// `server.public_url` checked and without a trailing slash: an `http` or `https` URL with a
+/// host, and no query or fragment (the discovery document builds every URL on it).
+fn public_url(url: &str) -> Result<String> {
+    let bad = |why: &str| anyhow::anyhow!("invalid configuration: server.public_url `{url}`: {why}");
+    let uri: axum::http::Uri = url.parse().map_err(|_| bad("not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(bad("must start with https:// (or http://)"));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    if uri.query().is_some() || url.contains('#') {
+        return Err(bad("must have no query or fragment"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }

@@ -163,7 +163,9 @@ pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>)
     }
     println!("rosterd listening on http://{bound}");
     let limits = Limits { body_bytes: config.server.body_limit_bytes, batch: config.server.batch_limit };
-    let app = Arc::new(App::new(engine, store, packs, limits, &config.replication));
+    let mut app = App::new(engine, store, packs, limits, &config.replication);
+    app.public_url = config.server.public_url.clone();
+    let app = Arc::new(app);
     crate::metrics::observe(&opentelemetry::global::meter("rosterd"), Arc::downgrade(&app));
     let follower = tokio::spawn(crate::replica::follow(Arc::clone(&app), config.replication.clone()));
     let open_files = crate::fd_limit::raise_to_hard_limit();

@@ -134,7 +134,7 @@ fn abuse_unauthenticated_partial_bodies_do_not_grow_memory() {
 fn abuse_running_out_of_file_descriptors_backs_off_and_recovers() {
     // A limit the daemon cannot raise, and a connection limit above it, so `accept`
     // itself runs out of descriptors.
-    let how = Launch { open_files: Some(128), capture_log: true };
+    let how = Launch { open_files: Some(128), capture_log: true, ..Launch::default() };
     let d = Daemon::start_launched(&Backend::Sqlite, "max_connections = 1000\nheader_read_timeout_s = 60", how);
     let pid = d.pid();
     let held: Vec<TcpStream> =

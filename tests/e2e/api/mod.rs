@@ -4,6 +4,7 @@
 mod abuse;
 mod audit;
 mod auth;
+mod authzen;
 mod bad_input;
 mod durability;
 mod headers;

@@ -9,6 +9,7 @@ mod name_index;
 mod ordered;
 mod pages;
 mod query;
+mod transient;
 mod views;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub use apply::{Change, ChangeError, MembershipStatus, Subject};
 pub use check::{Plan, StalePlan};
 pub use pages::{Page, PageRequest};
 pub use query::{EffectivePermissions, QueryError};
+pub use transient::Transient;
 pub use views::{GrantView, GroupView, ResourceView, RoleView};
 
 /// An id as the engine's maps key it: stored inline up to 24 bytes.
@@ -353,6 +355,23 @@ impl Engine {
     /// The pack an account uses.
     pub fn account_pack(&self, account: &str) -> Option<&Arc<Pack>> {
         self.account_index.get(account).map(|&a| &self.packs[self.accounts[a].pack])
+    }
+
+    /// Whether a principal with this id holds anything (a membership, a grant, a group).
+    pub fn has_principal(&self, id: &str) -> bool {
+        self.principal_lookup(id).is_some()
+    }
+
+    /// Whether `account` is `ancestor` or lies below it.
+    pub fn account_within(&self, account: &str, ancestor: &str) -> bool {
+        let mut current = self.account_index.get(account).copied();
+        while let Some(a) = current {
+            if self.accounts[a].id == ancestor {
+                return true;
+            }
+            current = self.accounts[a].parent;
+        }
+        false
     }
 
     /// Whether the account exists.

@@ -34,6 +34,20 @@ pub enum QueryError {
         /// Resource name.
         resource: String,
     },
+    /// A resource Roster does not store cannot be an account.
+    #[error("resource type `{ty}` is an account type: an account must exist to be asked about")]
+    TransientAccount {
+        /// Type name.
+        ty: String,
+    },
+    /// A resource Roster does not store was placed under a parent its type cannot sit under.
+    #[error("a resource of type `{ty}` cannot sit under `{parent}`")]
+    MisplacedResource {
+        /// Type name.
+        ty: String,
+        /// The parent's name.
+        parent: String,
+    },
     /// No such resource type.
     #[error("resource type `{ty}` is not a type of pack `{pack}`")]
     UnknownResourceType {
@@ -54,6 +68,16 @@ pub struct EffectivePermissions {
 }
 
 type Chain = ([NodeId; MAX_DEPTH], usize);
+
+/// One question as an explanation names it.
+pub(crate) struct Question<'q> {
+    pub(crate) account: &'q str,
+    pub(crate) principal: &'q str,
+    pub(crate) permission: &'q str,
+    pub(crate) perm: PermIdx,
+    /// The resource's display name.
+    pub(crate) target: &'q str,
+}
 
 /// The accounts on a chain, nearest first, and for each whether the principal is a live
 /// member of it or of an account above it: what decides whether a grant there counts.
@@ -109,7 +133,7 @@ impl MemberStanding {
 }
 
 impl Engine {
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         account: &str,
         permission: Option<&str>,
@@ -131,7 +155,7 @@ impl Engine {
         Ok((a, node, perm))
     }
 
-    fn chain_of(&self, node: NodeId) -> Chain {
+    pub(crate) fn chain_of(&self, node: NodeId) -> Chain {
         let mut chain = [NO_NODE; MAX_DEPTH];
         let len = self.chain(node, &mut chain);
         (chain, len)
@@ -213,10 +237,23 @@ impl Engine {
     /// resource's account or an account above it. Ownership outlives nothing it came from.
     fn ownership_counts(&self, p: PrincipalId, node: NodeId, now: i64) -> bool {
         let n = &self.nodes[node];
-        let create = self.account_pack_of(n.account).types()[usize::from(n.ty)].create;
-        match (self.parent_of(node), create) {
+        self.owner_standing(p, n.account, n.ty, self.parent_of(node), now)
+    }
+
+    /// Whether owning a resource of type `ty` under `parent` in `account` counts for `p`
+    /// (see [`Engine::ownership_counts`]); shared with resources Roster does not store.
+    pub(crate) fn owner_standing(
+        &self,
+        p: PrincipalId,
+        account: AccountId,
+        ty: crate::pack::TypeIdx,
+        parent: Option<NodeId>,
+        now: i64,
+    ) -> bool {
+        let create = self.account_pack_of(account).types()[usize::from(ty)].create;
+        match (parent, create) {
             (Some(parent), Some(create)) => self.decide(p, parent, create, now).allowed,
-            _ => self.live_member_at_or_above(p, n.account, now),
+            _ => self.live_member_at_or_above(p, account, now),
         }
     }
 
@@ -252,9 +289,11 @@ impl Engine {
         .is_some()
     }
 
-    fn condition_met(&self, condition: Condition, p: PrincipalId, chain: &[NodeId], now: i64) -> bool {
+    /// Whether `condition` holds for `p` on `chain`; `owns_leaf` when `p` owns a resource
+    /// below the chain that Roster does not store (the one asked about).
+    fn condition_met(&self, condition: Condition, p: PrincipalId, chain: &[NodeId], owns_leaf: bool, now: i64) -> bool {
         match condition {
-            Condition::Owner => self.owns(p, chain, now),
+            Condition::Owner => owns_leaf || self.owns(p, chain, now),
             Condition::Assigned => self.assigned(p, chain, now),
         }
     }
@@ -265,7 +304,19 @@ impl Engine {
             return decision;
         }
         let (chain, len) = self.chain_of(node);
-        let chain = &chain[..len];
+        self.decide_on(p, &chain[..len], perm, false, now)
+    }
+
+    /// The full walk over `chain` (a node and its ancestors); `owns_leaf` when `p` owns a
+    /// resource below the chain that Roster does not store (the one asked about).
+    pub(crate) fn decide_on(
+        &self,
+        p: PrincipalId,
+        chain: &[NodeId],
+        perm: PermIdx,
+        owns_leaf: bool,
+        now: i64,
+    ) -> Decision {
         let index = usize::from(perm);
         let mut conditional = false;
         let unconditional = self.visit_roles(p, chain, now, |source, account, role_ref| {
@@ -286,7 +337,7 @@ impl Engine {
         self.visit_roles(p, chain, now, |source, account, role_ref| {
             let role = self.role(account, role_ref);
             let basis = |condition| Basis { source, account, role: role_ref, condition: Some(condition) };
-            if role.if_owner.contains(index) && *owns.get_or_insert_with(|| self.owns(p, chain, now)) {
+            if role.if_owner.contains(index) && *owns.get_or_insert_with(|| owns_leaf || self.owns(p, chain, now)) {
                 return ControlFlow::Break(basis(Condition::Owner));
             }
             if role.if_assigned.contains(index) && *assigned.get_or_insert_with(|| self.assigned(p, chain, now)) {
@@ -301,7 +352,13 @@ impl Engine {
     /// grants (direct or through a group) is reached only by memberships of the node's
     /// account and its parent accounts, visited in the same order as the full walk
     /// visits them. `None` when that does not settle it (grants, or a condition to check).
-    fn decide_by_membership_alone(&self, p: PrincipalId, node: NodeId, perm: PermIdx, now: i64) -> Option<Decision> {
+    pub(crate) fn decide_by_membership_alone(
+        &self,
+        p: PrincipalId,
+        node: NodeId,
+        perm: PermIdx,
+        now: i64,
+    ) -> Option<Decision> {
         let principal = &self.principals[p];
         if !principal.grants.is_empty() || principal.in_groups {
             return None;
@@ -338,11 +395,22 @@ impl Engine {
         now: i64,
     ) -> (PermSet, Vec<(AccountId, RoleRef)>) {
         let (chain, len) = self.chain_of(node);
-        let chain = &chain[..len];
-        let pack = self.account_pack_of(self.nodes[node].account);
+        self.permissions_on_chain(p, &chain[..len], false, now)
+    }
+
+    /// Every permission `p` holds on `chain` (a node and its ancestors); `owns_leaf` when
+    /// `p` owns a resource below it that Roster does not store (the one asked about).
+    pub(crate) fn permissions_on_chain(
+        &self,
+        p: PrincipalId,
+        chain: &[NodeId],
+        owns_leaf: bool,
+        now: i64,
+    ) -> (PermSet, Vec<(AccountId, RoleRef)>) {
+        let pack = self.account_pack_of(self.nodes[chain[0]].account);
         let mut held = PermSet::empty(pack.permission_ids().len());
         let mut roles = Vec::new();
-        let owns = self.owns(p, chain, now);
+        let owns = owns_leaf || self.owns(p, chain, now);
         let assigned = self.assigned(p, chain, now);
         self.visit_roles::<()>(p, chain, now, |_, account, role_ref| {
             let role = self.role(account, role_ref);
@@ -427,8 +495,21 @@ impl Engine {
     ) -> Result<Vec<String>, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
         let (chain, len) = self.chain_of(node);
+        let mut found: Vec<String> = self
+            .subject_candidates(&chain[..len])
+            .into_iter()
+            .filter(|&p| self.decide(p, node, perm, now).allowed)
+            .map(|p| self.principals[p].id.to_string())
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    /// Everyone a role can reach `chain` through: members of its accounts, holders of
+    /// grants on its nodes (groups' members included).
+    pub(crate) fn subject_candidates(&self, chain: &[NodeId]) -> FxHashSet<PrincipalId> {
         let mut candidates = FxHashSet::default();
-        for &on in &chain[..len] {
+        for &on in chain {
             let n = &self.nodes[on];
             if n.is_account {
                 candidates.extend(self.accounts[n.account].members.iter().copied());
@@ -442,13 +523,7 @@ impl Engine {
                 }
             }
         }
-        let mut found: Vec<String> = candidates
-            .into_iter()
-            .filter(|&p| self.decide(p, node, perm, now).allowed)
-            .map(|p| self.principals[p].id.to_string())
-            .collect();
-        found.sort();
-        Ok(found)
+        candidates
     }
 
     /// The decision with every reason spelled out.
@@ -461,25 +536,40 @@ impl Engine {
         now: i64,
     ) -> Result<Explanation, QueryError> {
         let (_, node, perm) = self.resolve(account, Some(permission), resource)?;
-        let target = self.node_name(node).to_owned();
+        let (chain, len) = self.chain_of(node);
+        let question = Question { account, principal, permission, perm, target: self.node_name(node) };
+        Ok(self.explain_on(&question, &chain[..len], false, now))
+    }
+
+    /// [`Engine::explain`] over `chain`; `owns_leaf` as for [`Engine::decide_on`].
+    pub(crate) fn explain_on(
+        &self,
+        question: &Question<'_>,
+        chain: &[NodeId],
+        owns_leaf: bool,
+        now: i64,
+    ) -> Explanation {
+        let &Question { account, principal, permission, perm, target } = question;
         let Some(&p) = self.principal_lookup(principal) else {
-            return Ok(Explanation {
+            return Explanation {
                 allowed: false,
                 granted_by: None,
                 considered: Vec::new(),
                 ignored: Vec::new(),
                 summary: format!("denied: `{principal}` holds no membership or grant in account `{account}`"),
-            });
+            };
         };
-        let decision = self.decide(p, node, perm, now);
-        let (chain, len) = self.chain_of(node);
-        let chain = &chain[..len];
+        let decision = match self.decide_by_membership_alone(p, chain[0], perm, now) {
+            Some(decision) => decision,
+            None => self.decide_on(p, chain, perm, owns_leaf, now),
+        };
         let mut considered = Vec::new();
         self.visit_roles::<()>(p, chain, now, |source, acc, role_ref| {
-            considered.push(self.role_use(p, chain, now, source, acc, role_ref, perm));
+            considered.push(self.role_use(p, chain, owns_leaf, now, source, acc, role_ref, perm));
             ControlFlow::Continue(())
         });
-        let granted_by = decision.basis.map(|b| self.role_use(p, chain, now, b.source, b.account, b.role, perm));
+        let granted_by =
+            decision.basis.map(|b| self.role_use(p, chain, owns_leaf, now, b.source, b.account, b.role, perm));
         let ignored = self.ignored_sources(p, chain, now);
         let summary = match (&granted_by, considered.is_empty()) {
             (Some(used), _) => {
@@ -504,7 +594,7 @@ impl Engine {
                 }
             }
         };
-        Ok(Explanation { allowed: decision.allowed, granted_by, considered, ignored, summary })
+        Explanation { allowed: decision.allowed, granted_by, considered, ignored, summary }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -512,6 +602,7 @@ impl Engine {
         &self,
         p: PrincipalId,
         chain: &[NodeId],
+        owns_leaf: bool,
         now: i64,
         source: Source,
         account: AccountId,
@@ -521,7 +612,7 @@ impl Engine {
         let role = self.role(account, role_ref);
         let holding = role.holding(perm);
         let condition_met = match holding {
-            Holding::If(condition) => Some(self.condition_met(condition, p, chain, now)),
+            Holding::If(condition) => Some(self.condition_met(condition, p, chain, owns_leaf, now)),
             _ => None,
         };
         RoleUse { role: role.id.clone(), via: self.via(source), holds: holding.as_str(), condition_met }

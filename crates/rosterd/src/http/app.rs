@@ -36,6 +36,8 @@ pub(crate) struct App {
     pub(crate) metrics: crate::metrics::Metrics,
     /// How far this replica's engine has followed the database.
     pub(crate) progress: crate::replica::Progress,
+    /// The daemon's URL as clients reach it (`server.public_url`), for discovery documents.
+    pub(crate) public_url: Option<String>,
 }
 
 /// Which trail a write is recorded in.
@@ -112,6 +114,7 @@ impl App {
             limits,
             tokens: Default::default(),
             metrics: crate::metrics::Metrics::global(),
+            public_url: None,
         }
     }
 

@@ -41,6 +41,7 @@ const PROBLEM: &str = "Problem";
         (name = "audit", description = "Audit trails and their verification"),
         (name = "tokens", description = "API tokens"),
         (name = "watch", description = "The change feed for consumers"),
+        (name = "authzen", description = "OpenID AuthZEN Authorization API 1.0: each account is a PDP"),
     )
 )]
 struct ApiDoc;

@@ -138,7 +138,15 @@ impl axum::response::IntoResponse for ApiError {
         let status = axum::http::StatusCode::from_u16(self.code.status())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         let content_type = [(axum::http::header::CONTENT_TYPE, "application/problem+json")];
-        (status, content_type, self.body().to_string()).into_response()
+        let mut response = (status, content_type, self.body().to_string()).into_response();
+        if self.code == Code::Unauthenticated {
+            // RFC 6750: a 401 names the scheme the client must use.
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"roster\""),
+            );
+        }
+        response
     }
 }
 
@@ -159,7 +167,10 @@ impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> Self {
         let code = match error {
             QueryError::UnknownAccount(_) | QueryError::UnknownResource { .. } => Code::NotFound,
-            QueryError::UnknownPermission { .. } | QueryError::UnknownResourceType { .. } => Code::InvalidInput,
+            QueryError::UnknownPermission { .. }
+            | QueryError::UnknownResourceType { .. }
+            | QueryError::TransientAccount { .. }
+            | QueryError::MisplacedResource { .. } => Code::InvalidInput,
         };
         ApiError::new(code, error.to_string())
     }

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::app::App;
-use super::handlers::{accounts, audit, decisions, grants, invites, members, packs, tokens, watch};
+use super::handlers::{accounts, audit, authzen, decisions, grants, invites, members, packs, tokens, watch};
 use super::layers;
 use super::openapi;
 use super::problem::ApiError;
@@ -63,6 +63,12 @@ pub(crate) fn endpoints() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(watch::watch))
+        .routes(routes!(authzen::discovery))
+        .routes(routes!(authzen::evaluate::evaluation))
+        .routes(routes!(authzen::evaluate::evaluations))
+        .routes(routes!(authzen::search::subject))
+        .routes(routes!(authzen::search::resource))
+        .routes(routes!(authzen::search::action))
 }
 
 /// The whole service: endpoints, the document at `/v1/openapi.json`, the layers.

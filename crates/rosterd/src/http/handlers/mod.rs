@@ -3,6 +3,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod audit;
+pub(crate) mod authzen;
 pub(crate) mod decisions;
 pub(crate) mod grants;
 pub(crate) mod invites;

@@ -1,0 +1,186 @@
+//! The Access Evaluation API (one decision) and the Access Evaluations API (many, with
+//! top-level defaults, whole-object overrides per item and the three semantics).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use roster_core::management::Actor;
+use roster_core::{Engine, Pack};
+use serde_json::json;
+
+use super::request::{Action, Entity, Evaluation, Identified, Item, Semantic};
+use super::resolve::{Outcome, Owners, SUBJECT_TYPES, place};
+use super::{content_type, tenant};
+use crate::http::app::App;
+use crate::http::extract::{Ctx, JsonBytes, Params};
+use crate::http::handlers::Reply;
+use crate::http::problem::ApiError;
+
+/// One question, every part present.
+struct Question<'q> {
+    subject: Identified<'q>,
+    action: &'q str,
+    resource: Identified<'q>,
+}
+
+impl<'q> Question<'q> {
+    /// The question from an item's entities, each falling back whole to the top level's.
+    fn of(
+        subject: Option<&'q Entity<'q>>,
+        action: Option<&'q Action<'q>>,
+        resource: Option<&'q Entity<'q>>,
+    ) -> Result<Question<'q>, ApiError> {
+        let missing = |field: &str| ApiError::invalid(format!("{field}: required"));
+        Ok(Question {
+            subject: subject.ok_or_else(|| missing("subject"))?.identified("subject")?,
+            action: action.ok_or_else(|| missing("action"))?.name("action")?,
+            resource: resource.ok_or_else(|| missing("resource"))?.identified("resource")?,
+        })
+    }
+}
+
+/// Answers one question in `account`: a deny when it maps to nothing Roster knows, an
+/// error when the caller may not ask it.
+fn answer(
+    engine: &Engine,
+    ctx: &Ctx,
+    account: &str,
+    pack: &Pack,
+    owners: &Owners,
+    question: &Question<'_>,
+    explain: bool,
+) -> Result<Outcome, ApiError> {
+    let actor = ctx.caller.actor();
+    let Question { subject, action, resource } = question;
+    // A principal evaluates only for itself, whatever the type it names itself with.
+    if let Actor::Principal(me) = &actor
+        && (subject.id != me.as_str() || !SUBJECT_TYPES.contains(&subject.ty))
+    {
+        return Err(ApiError::forbidden(format!("a principal evaluates only for itself, not `{}`", subject.id)));
+    }
+    if !SUBJECT_TYPES.contains(&subject.ty) {
+        return Ok(Outcome::deny(
+            explain,
+            format!("subject type `{}` is not a principal (user or principal)", subject.ty),
+        ));
+    }
+    let permission = pack.authzen_permission(action);
+    if pack.permission(permission).is_none() {
+        return Ok(Outcome::deny(explain, format!("action `{action}` names no permission of pack `{}`", pack.id())));
+    }
+    let place = match place(engine, pack, account, resource, owners)? {
+        Ok(place) => place,
+        Err(why) => return Ok(Outcome::deny(explain, why)),
+    };
+    let (ask_in, on) = place.asked(account);
+    engine.may_ask(&actor, ask_in, Some(subject.id), on, ctx.now)?;
+    let (principal, now) = (subject.id, ctx.now);
+    Ok(match (place.transient(), explain) {
+        (Some(t), false) => Outcome::of(engine.check_transient(ask_in, principal, permission, &t, now)?.allowed),
+        (Some(t), true) => Outcome::explained(engine.explain_transient(ask_in, principal, permission, &t, now)?),
+        (None, false) => Outcome::of(engine.check(ask_in, principal, permission, on, now)?.allowed),
+        (None, true) => Outcome::explained(engine.explain(ask_in, principal, permission, on, now)?),
+    })
+}
+
+impl Outcome {
+    fn of(decision: bool) -> Outcome {
+        Outcome { decision, context: None }
+    }
+
+    fn explained(explanation: roster_core::Explanation) -> Outcome {
+        Outcome { decision: explanation.allowed, context: Some(json!({ "reason_admin": explanation })) }
+    }
+}
+
+/// Answers the top level of `body` as one decision.
+async fn single(app: &App, ctx: &Ctx, account: &str, body: &Evaluation<'_>) -> Result<Reply, ApiError> {
+    let question = Question::of(body.subject.as_ref(), body.action.as_ref(), body.resource.as_ref())?;
+    let pack = tenant(app, ctx, account).await?;
+    let owners = Owners::look_up(app, &pack, std::iter::once(question.resource)).await?;
+    let engine = app.engine.read().await;
+    let outcome = answer(&engine, ctx, account, &pack, &owners, &question, body.options.explain)?;
+    app.metrics.decisions(u64::from(outcome.decision), u64::from(!outcome.decision));
+    Reply::ok(outcome)
+}
+
+/// May the subject do the action on the resource? (`{"decision": bool}`)
+#[utoipa::path(post, path = "/authzen/{account}/access/v1/evaluation", tag = "authzen",
+    params(("account" = String, Path, description = "The account: one AuthZEN PDP")),
+    request_body(content = super::doc::EvaluationRequest, content_type = "application/json"),
+    responses((status = 200, description = "The decision (a deny is 200 too)", body = super::doc::Decision)))]
+pub(crate) async fn evaluation(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    params: Params,
+    headers: HeaderMap,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Reply, ApiError> {
+    let account = params.param("account")?;
+    let body = Evaluation::parse(content_type(&headers), &bytes)?;
+    single(&app, &ctx, account, &body).await
+}
+
+/// Many decisions in one call, in request order (or one, without `evaluations`).
+#[utoipa::path(post, path = "/authzen/{account}/access/v1/evaluations", tag = "authzen",
+    params(("account" = String, Path, description = "The account: one AuthZEN PDP")),
+    request_body(content = super::doc::EvaluationsRequest, content_type = "application/json"),
+    responses((status = 200, description = "The decisions, in request order", body = super::doc::EvaluationsReply)))]
+pub(crate) async fn evaluations(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    params: Params,
+    headers: HeaderMap,
+    JsonBytes(bytes): JsonBytes,
+) -> Result<Reply, ApiError> {
+    let account = params.param("account")?;
+    let body = Evaluation::parse(content_type(&headers), &bytes)?;
+    let items = match body.evaluations.as_deref() {
+        None | Some([]) => return single(&app, &ctx, account, &body).await,
+        Some(items) => items,
+    };
+    if items.len() > app.limits.batch {
+        return Err(ApiError::invalid(format!(
+            "evaluations: at most {} per request, got {}",
+            app.limits.batch,
+            items.len()
+        )));
+    }
+    let pack = tenant(&app, &ctx, account).await?;
+    let parsed: Vec<Result<Item, ApiError>> = items.iter().map(|raw| Item::parse(raw)).collect();
+    let questions: Vec<Result<Question, ApiError>> = parsed
+        .iter()
+        .map(|item| {
+            let item = item.as_ref().map_err(Clone::clone)?;
+            Question::of(
+                item.subject.as_ref().or(body.subject.as_ref()),
+                item.action.as_ref().or(body.action.as_ref()),
+                item.resource.as_ref().or(body.resource.as_ref()),
+            )
+        })
+        .collect();
+    let resources = questions.iter().filter_map(|q| q.as_ref().ok()).map(|q| q.resource);
+    let owners = Owners::look_up(&app, &pack, resources).await?;
+    let (semantic, explain) = (body.options.evaluations_semantic, body.options.explain);
+    let engine = app.engine.read().await;
+    let mut outcomes = Vec::with_capacity(questions.len());
+    for (i, question) in questions.iter().enumerate() {
+        let outcome = question
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|q| answer(&engine, &ctx, account, &pack, &owners, q, explain))
+            .unwrap_or_else(|e| Outcome::failed(&ApiError::new(e.code, format!("evaluations[{i}]: {}", e.detail))));
+        let decision = outcome.decision;
+        outcomes.push(outcome);
+        match semantic {
+            Semantic::DenyOnFirstDeny if !decision => break,
+            Semantic::PermitOnFirstPermit if decision => break,
+            _ => {}
+        }
+    }
+    drop(engine);
+    let allowed = outcomes.iter().filter(|o| o.decision).count() as u64;
+    app.metrics.decisions(allowed, outcomes.len() as u64 - allowed);
+    Reply::ok(json!({ "evaluations": outcomes }))
+}
