@@ -1,8 +1,9 @@
 //! The daemon under load: `rosterd` started on the benchmark's SQLite file, driven over
 //! loopback by wrk (keep-alive, a Lua script cycling through the benchmark's questions).
 //! Figures: `/v1/check` requests/s and p50/p99 at several concurrencies, and
-//! `/v1/check/batch` with 100 checks per request in checks/s; then the same `/v1/check`
-//! load on one replica and split over two ([`crate::replicas`]).
+//! `/v1/check/batch` with 100 checks per request in checks/s; the same batches of one
+//! account each through `/v1/check/batch` and AuthZEN's evaluations; then the same
+//! `/v1/check` load on one replica and split over two ([`crate::replicas`]).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -16,6 +17,11 @@ use crate::generate::Question;
 
 /// Checks per batch request.
 pub(crate) const BATCH: usize = 100;
+
+/// `/v1/check/batch` with every batch about one account (the AuthZEN comparison's twin).
+pub(crate) const V1_ONE_ACCOUNT: &str = "/v1/check/batch (one account per batch)";
+/// AuthZEN's Access Evaluations, the same batches.
+pub(crate) const AUTHZEN_EVALUATIONS: &str = "/authzen/{account}/access/v1/evaluations";
 
 /// Where the daemon and wrk come from.
 pub(crate) struct HttpSetup<'a> {
@@ -145,16 +151,51 @@ pub(crate) fn check_body(q: &Question) -> serde_json::Value {
 
 /// A wrk script that posts `bodies` to `path` in turn.
 pub(crate) fn script(path: &str, token: &str, bodies: &[String]) -> String {
+    let requests: Vec<(String, String)> = bodies.iter().map(|b| (path.to_owned(), b.clone())).collect();
+    script_requests(token, &requests)
+}
+
+/// A wrk script that posts each (path, body) in turn.
+fn script_requests(token: &str, requests: &[(String, String)]) -> String {
     let mut lua = format!(
-        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {token}\"\nlocal bodies = {{\n"
+        "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Authorization\"] = \"Bearer {token}\"\nlocal paths = {{\n"
     );
-    for body in bodies {
+    for (path, _) in requests {
+        lua += &format!("  [==[{path}]==],\n");
+    }
+    lua += "}\nlocal bodies = {\n";
+    for (_, body) in requests {
         lua += &format!("  [==[{body}]==],\n");
     }
-    lua += &format!(
-        "}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(nil, \"{path}\", nil, bodies[(i % #bodies) + 1])\nend\n"
-    );
+    lua += "}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  local k = (i % #bodies) + 1\n  return wrk.format(nil, paths[k], nil, bodies[k])\nend\n";
     lua
+}
+
+/// Batches of [`BATCH`] questions about one account each (an AuthZEN PDP is one
+/// account), cycling through that account's questions: the same decisions as
+/// `/v1/check/batch` bodies and as AuthZEN evaluations requests (every item complete).
+fn one_account_batches(questions: &[Question], count: usize) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let mut by_account: std::collections::BTreeMap<&str, Vec<&Question>> = Default::default();
+    for q in questions {
+        by_account.entry(q.account.as_str()).or_default().push(q);
+    }
+    let (mut v1, mut authzen) = (Vec::new(), Vec::new());
+    for (account, asked) in by_account.into_iter().take(count) {
+        let batch: Vec<&Question> = asked.iter().copied().cycle().take(BATCH).collect();
+        let checks: Vec<serde_json::Value> = batch.iter().map(|q| check_body(q)).collect();
+        v1.push(("/v1/check/batch".to_owned(), json!({ "checks": checks }).to_string()));
+        let items: Vec<serde_json::Value> = batch
+            .iter()
+            .map(|q| {
+                let (ty, id) = q.resource.as_deref().and_then(|r| r.split_once(':')).unwrap_or(("account", account));
+                json!({ "subject": { "type": "user", "id": q.principal }, "action": { "name": q.permission },
+                        "resource": { "type": ty, "id": id } })
+            })
+            .collect();
+        let path = format!("/authzen/{account}/access/v1/evaluations");
+        authzen.push((path, json!({ "evaluations": items }).to_string()));
+    }
+    (v1, authzen)
 }
 
 /// Reads a wrk latency like `812.00us`, `1.23ms` or `2.01s` as milliseconds.
@@ -251,6 +292,22 @@ pub(crate) fn run(setup: &HttpSetup, questions: &[Question]) -> Result<HttpFigur
         p50_ms: p50,
         p99_ms: p99,
     });
+    // The same questions as one-account batches, through /v1 and through AuthZEN.
+    let (v1, authzen) = one_account_batches(questions, 50);
+    for (endpoint, requests) in [(V1_ONE_ACCOUNT, v1), (AUTHZEN_EVALUATIONS, authzen)] {
+        let path = dir.path().join("one-account.lua");
+        std::fs::write(&path, script_requests(&token, &requests))?;
+        wrk(&daemon.address, &path, 32, 3)?;
+        let (rps, p50, p99) = wrk(&daemon.address, &path, 32, setup.duration_s)?;
+        runs.push(LoadFigures {
+            endpoint,
+            connections: 32,
+            requests_per_s: rps,
+            checks_per_s: rps * BATCH as f64,
+            p50_ms: p50,
+            p99_ms: p99,
+        });
+    }
     // A second replica on the same database, for the same load split over both.
     let (replica, _) = launch(&dir.path().join("replica"))?;
     let split = crate::replicas::throughput(&daemon, &replica, &single_script, setup.duration_s)?;

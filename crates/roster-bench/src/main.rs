@@ -224,7 +224,7 @@ fn full_run(pack: &Arc<Pack>, args: &Args) -> Result<()> {
     let http = (!skip(Part::Http)).then(|| {
         eprintln!("[http] rosterd under wrk…");
         let dataset = generate::Dataset::new(args.snapshot_accounts, 0x5eed);
-        let questions = dataset.questions(10_000, 0xbeef);
+        let questions = dataset.questions(200_000, 0xbeef);
         let setup = http::HttpSetup {
             rosterd: &args.rosterd,
             plugin_dir: &args.plugin_dir,

@@ -200,6 +200,7 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
     );
     let mut http_single = None;
     let mut http_batch = None;
+    let (mut one_account, mut authzen) = (None, None);
     match &run.http {
         Some(Ok(h)) => {
             let _ = writeln!(
@@ -217,10 +218,12 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
                     r.endpoint, r.connections, r.requests_per_s, r.checks_per_s, r.p50_ms, r.p99_ms
                 );
                 if r.connections == 32 {
-                    if r.endpoint == "/v1/check" {
-                        http_single = Some((r.checks_per_s, r.p99_ms));
-                    } else {
-                        http_batch = Some((r.checks_per_s, r.p99_ms));
+                    match r.endpoint {
+                        "/v1/check" => http_single = Some((r.checks_per_s, r.p99_ms)),
+                        "/v1/check/batch" => http_batch = Some((r.checks_per_s, r.p99_ms)),
+                        crate::http::V1_ONE_ACCOUNT => one_account = Some(r.checks_per_s),
+                        crate::http::AUTHZEN_EVALUATIONS => authzen = Some(r.checks_per_s),
+                        _ => {}
                     }
                 }
             }
@@ -303,6 +306,15 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
             out,
             "| HTTP ≥ 500k checks/s in batches of 100, p99 < 5 ms at 32 | {cps:.0}/s, p99 {p99:.2} ms | {} |",
             verdict(cps >= 500_000.0 && p99 < 5.0)
+        );
+    }
+    if let (Some(v1), Some(authzen)) = (one_account, authzen) {
+        let ratio = authzen / v1;
+        let _ = writeln!(
+            out,
+            "| AuthZEN evaluations within 20% of `/v1/check/batch` (the same 100-check batches of one account) | {authzen:.0} vs {v1:.0} checks/s ({:.0}%) | {} |",
+            ratio * 100.0,
+            verdict(ratio >= 0.8)
         );
     }
     let _ = writeln!(out, "\n{LIMITS}");

@@ -469,3 +469,67 @@ fn a_principal_token_evaluates_and_searches_only_for_itself() {
     let r = post_as(&d, &alice, "/authzen/other/access/v1/evaluation", &own);
     assert_eq!(r.status, 404, "{}", r.text);
 }
+
+/// The Properties levels: the fixture's decisions hold (rules 5 and 6, 3.2.3, 3.2.4,
+/// S4-S6) because of what Roster stores, and a role claimed in the request changes nothing.
+#[test]
+fn certification_properties_decisions_come_from_stored_roles_not_from_the_request() {
+    let d = fixture(&Backend::Sqlite);
+    let archived = json!({ "type": "record", "id": "record-2", "properties": { "status": "archived" } });
+    let admin_bob = json!({ "type": "user", "id": "bob", "properties": { "role": "admin" } });
+    assert!(!decision(&d, json!({ "subject": user("alice"), "action": action("write"), "resource": archived })));
+    assert!(decision(&d, json!({ "subject": admin_bob, "action": action("write"), "resource": archived })));
+    let answers = decisions(
+        &d,
+        json!({ "action": action("write"), "resource": archived,
+                "evaluations": [{ "subject": user("alice") }, { "subject": admin_bob }] }),
+    );
+    assert_eq!(bools(&answers), [Some(false), Some(true)]);
+    let answers = decisions(
+        &d,
+        json!({ "subject": user("alice"), "action": action("write"),
+                "evaluations": [{ "resource": { "type": "record", "id": "record-1", "properties": { "status": "active" } } },
+                                { "resource": archived }] }),
+    );
+    assert_eq!(bools(&answers), [Some(true), Some(false)]);
+    let body = json!({ "subject": { "type": "user" }, "action": action("write"), "resource": archived });
+    assert!(search_all(&d, "subject", &body, 10).contains(&"bob".to_owned()));
+    let body = json!({ "subject": admin_bob, "action": action("write"), "resource": { "type": "record" } });
+    assert_eq!(search_all(&d, "resource", &body, 10), ["record-2"]);
+    let body = json!({ "subject": admin_bob, "resource": archived });
+    assert!(search_all(&d, "action", &body, 10).contains(&"write".to_owned()));
+    // A role claimed in the request grants nothing: Alice "admin" still may not.
+    let claimed = json!({ "type": "user", "id": "alice", "properties": { "role": "admin" } });
+    assert!(!decision(&d, json!({ "subject": claimed, "action": action("write"), "resource": archived })));
+    // Action properties are not read: `delete` is one permission, which a reader lacks
+    // whether or not the delete is soft (so scenario 2.2.6 is not met; 2.2.7 is).
+    for soft in [true, false] {
+        let delete = json!({ "name": "delete", "properties": { "soft": soft } });
+        assert!(!decision(&d, json!({ "subject": user("alice"), "action": delete, "resource": record("record-1") })));
+    }
+}
+
+/// The README's AuthZEN calls, on a studio account where Adam is an Admin.
+#[test]
+fn the_readme_walkthrough_answers_as_shown() {
+    let d = Daemon::start(&Backend::Sqlite);
+    create_account(&d, "acme", "studio", "olivia");
+    add_member(&d, "acme", "adam", "admin");
+    let acme = json!({ "type": "account", "id": "acme" });
+    let r = post(
+        &d,
+        "/authzen/acme/access/v1/evaluation",
+        &json!({ "subject": user("adam"), "action": action("member.invite"), "resource": acme }),
+    );
+    assert_eq!(r.json(), json!({ "decision": true }), "{}", r.text);
+    let r = post(
+        &d,
+        "/authzen/acme/access/v1/evaluations",
+        &json!({ "subject": user("adam"), "resource": acme,
+                 "evaluations": [{ "action": action("billing.view") }, { "action": action("studio.create") }] }),
+    );
+    assert_eq!(r.json(), json!({ "evaluations": [{ "decision": false }, { "decision": true }] }), "{}", r.text);
+    let r = post(&d, "/authzen/acme/access/v1/search/action", &json!({ "subject": user("adam"), "resource": acme }));
+    assert_eq!(r.json()["results"][0], json!({ "name": "audit.view" }), "{}", r.text);
+    assert_eq!(r.json()["page"], json!({ "next_token": "" }), "{}", r.text);
+}
