@@ -155,6 +155,9 @@ pub(crate) fn script(path: &str, token: &str, bodies: &[String]) -> String {
     script_requests(token, &requests)
 }
 
+/// Requests as (path, body).
+type Requests = Vec<(String, String)>;
+
 /// A wrk script that posts each (path, body) in turn.
 fn script_requests(token: &str, requests: &[(String, String)]) -> String {
     let mut lua = format!(
@@ -174,7 +177,7 @@ fn script_requests(token: &str, requests: &[(String, String)]) -> String {
 /// Batches of [`BATCH`] questions about one account each (an AuthZEN PDP is one
 /// account), cycling through that account's questions: the same decisions as
 /// `/v1/check/batch` bodies and as AuthZEN evaluations requests (every item complete).
-fn one_account_batches(questions: &[Question], count: usize) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn one_account_batches(questions: &[Question], count: usize) -> (Requests, Requests) {
     let mut by_account: std::collections::BTreeMap<&str, Vec<&Question>> = Default::default();
     for q in questions {
         by_account.entry(q.account.as_str()).or_default().push(q);
