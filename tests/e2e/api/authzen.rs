@@ -533,3 +533,47 @@ fn the_readme_walkthrough_answers_as_shown() {
     assert_eq!(r.json()["results"][0], json!({ "name": "audit.view" }), "{}", r.text);
     assert_eq!(r.json()["page"], json!({ "next_token": "" }), "{}", r.text);
 }
+
+/// A principal cannot tell a stored resource it may not see from one that does not exist,
+/// and cannot name the owner of an inline resource itself: both are a plain deny (or no
+/// results), exactly alike.
+#[test]
+fn a_principal_cannot_probe_resources_it_may_not_see() {
+    for backend in backends() {
+        let d = fixture(&backend);
+        // Dave is an external member: only his grant on record-1 counts.
+        super::add_external(&d, "cert", "dave", "reader");
+        let grant = json!({ "subject": "principal:dave", "resource": "record:record-1", "role": "editor" });
+        assert_eq!(d.call("POST", "/v1/accounts/cert/grants", None, Some(grant)).status, 201);
+        let dave = principal_token(&d, "dave");
+        let ask = |resource: Value, explain: bool| {
+            let body = json!({ "subject": user("dave"), "action": action("read"), "resource": resource,
+                               "options": { "explain": explain } });
+            let r = post_as(&d, &dave, &format!("{PDP}/evaluation"), &body);
+            assert_eq!(r.status, 200, "{backend:?}: {}", r.text);
+            r.json()
+        };
+        assert_eq!(ask(record("record-1"), false), json!({ "decision": true }), "{backend:?}: his own grant");
+        let hidden = ask(record("record-2"), false);
+        let missing = ask(record("record-9"), false);
+        assert_eq!(hidden, json!({ "decision": false }), "{backend:?}");
+        assert_eq!(hidden, missing, "{backend:?}: an unseen resource looks like a missing one");
+        let hidden = ask(record("record-2"), true);
+        let missing = ask(record("record-9"), true);
+        let summary =
+            |v: &Value| v["context"]["reason_admin"]["summary"].as_str().map(|s| s.replace("record-2", "record-9"));
+        assert_eq!(summary(&hidden), summary(&missing), "{backend:?}: the reasons too");
+        let owned = json!({ "type": "record", "id": "draft", "properties": { "owner": "dave" } });
+        assert_eq!(ask(owned, false), json!({ "decision": false }), "{backend:?}: no inline resources for a principal");
+        // The service still sees inline resources, and Dave's stored grant.
+        assert!(decision(
+            &d,
+            json!({ "subject": user("dave"), "action": action("write"), "resource": record("record-1") })
+        ));
+        for resource in ["record-2", "record-9"] {
+            let body = json!({ "subject": user("dave"), "resource": record(resource) });
+            let r = post_as(&d, &dave, &format!("{PDP}/search/action"), &body);
+            assert_eq!((r.status, r.json()["results"].clone()), (200, json!([])), "{backend:?} {resource}: {}", r.text);
+        }
+    }
+}

@@ -10,7 +10,7 @@ use roster_core::{Engine, Pack};
 use serde_json::json;
 
 use super::request::{Action, Entity, Evaluation, Identified, Item, Semantic};
-use super::resolve::{Outcome, Owners, SUBJECT_TYPES, place};
+use super::resolve::{Outcome, Owners, SUBJECT_TYPES, in_sight, place};
 use super::{content_type, tenant};
 use crate::http::app::App;
 use crate::http::extract::{Ctx, JsonBytes, Params};
@@ -73,8 +73,11 @@ fn answer(
         Ok(place) => place,
         Err(why) => return Ok(Outcome::deny(explain, why)),
     };
+    if !in_sight(engine, &actor, &place, account, Some(subject.id), ctx.now) {
+        let why = format!("`{}:{}` is not a resource this principal may see", resource.ty, resource.id);
+        return Ok(Outcome::deny(explain, why));
+    }
     let (ask_in, on) = place.asked(account);
-    engine.may_ask(&actor, ask_in, Some(subject.id), on, ctx.now)?;
     let (principal, now) = (subject.id, ctx.now);
     Ok(match (place.transient(), explain) {
         (Some(t), false) => Outcome::of(engine.check_transient(ask_in, principal, permission, &t, now)?.allowed),

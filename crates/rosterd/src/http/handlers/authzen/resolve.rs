@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use roster_core::engine::Transient;
+use roster_core::management::Actor;
 use roster_core::{Engine, Pack};
 use serde_json::{Map, Value, json};
 
@@ -145,6 +146,27 @@ pub(crate) fn place<'q>(
     };
     let owner = owner_value(resource.properties, pack.authzen_owner_property()).and_then(|v| owners.resolve(engine, v));
     Ok(Ok(Place::Transient { ty, id, parent, owner }))
+}
+
+/// Whether the caller may ask about `place` (for `subject`, when one is named): the
+/// platform always; a principal only about the account, or a stored resource, it may view,
+/// never an inline one (it would be naming its owner itself). So for a principal a stored
+/// resource it cannot see answers exactly as one that does not exist: a deny, or nothing.
+pub(crate) fn in_sight(
+    engine: &Engine,
+    actor: &Actor,
+    place: &Place<'_>,
+    account: &str,
+    subject: Option<&str>,
+    now: i64,
+) -> bool {
+    match actor {
+        Actor::Service => true,
+        Actor::Principal(_) => {
+            let (ask_in, on) = place.asked(account);
+            place.transient().is_none() && engine.may_ask(actor, ask_in, subject, on, now).is_ok()
+        }
+    }
 }
 
 /// `properties.parent`: `"type:id"` or `{"type": …, "id": …}`.

@@ -12,7 +12,7 @@ use roster_core::management::Actor;
 use serde_json::{Value, json};
 
 use super::request::{Evaluation, PageRequest as RequestedPage};
-use super::resolve::{Owners, SUBJECT_TYPES, place};
+use super::resolve::{Owners, SUBJECT_TYPES, in_sight, place};
 use super::{content_type, tenant};
 use crate::http::app::App;
 use crate::http::extract::{Ctx, JsonBytes, Params};
@@ -87,6 +87,7 @@ pub(crate) async fn subject(
     if SUBJECT_TYPES.contains(&ty)
         && pack.permission(permission).is_some()
         && let Ok(place) = place(&engine, &pack, account, &resource, &owners)?
+        && in_sight(&engine, &actor, &place, account, None, ctx.now)
     {
         let (ask_in, on) = place.asked(account);
         ids = match place.transient() {
@@ -162,9 +163,9 @@ pub(crate) async fn action(
     let mut names = Vec::new();
     if SUBJECT_TYPES.contains(&subject.ty)
         && let Ok(place) = place(&engine, &pack, account, &resource, &owners)?
+        && in_sight(&engine, &ctx.caller.actor(), &place, account, Some(subject.id), ctx.now)
     {
         let (ask_in, on) = place.asked(account);
-        engine.may_ask(&ctx.caller.actor(), ask_in, Some(subject.id), on, ctx.now)?;
         let permissions = match place.transient() {
             Some(t) => engine.transient_permissions(ask_in, subject.id, &t, ctx.now)?,
             None => engine.effective_permissions(ask_in, subject.id, on, ctx.now)?.permissions,
