@@ -190,7 +190,16 @@ impl Store {
                 .map_err(|e| StoreError::Io { path: dir.display().to_string(), message: e.to_string() })?;
         }
         let mut options = ConnectOptions::new(url.to_owned());
-        options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        // No idle timeout and no maximum lifetime: either one starts sqlx's pool maintenance
+        // task, which in sqlx 0.9.0 can spin at 100% CPU forever and starve the runtime (a
+        // race on its idle count, launchbadge/sqlx#3645; seen here as an import that never
+        // finished). Connections are still checked before each use.
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .min_connections(0);
         if url.starts_with("sqlite:") {
             options.map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal).foreign_keys(true).busy_timeout(Duration::from_secs(10))
