@@ -389,3 +389,29 @@ fn hole08_a_refused_write_in_an_account_one_holds_nothing_in_reads_like_a_missin
     let absent = w.act(Some("ursula"), delete("studio:nothing")).expect_err("absent");
     assert_eq!(hidden.to_string().replace("secret", "nothing"), absent.to_string());
 }
+
+#[test]
+fn hole21_deleting_a_group_needs_group_delete_where_the_pack_defines_it() {
+    // mods seed, Groups row: Admin "View, Edit, Delete", Manager "View, Edit".
+    let mut w = World::new();
+    w.account("m1", "mods", "ada");
+    w.member("m1", "man", "manager");
+    w.setup(Operation::CreateGroup { account: "m1".into(), group: "deployers".into() });
+    let delete = || Operation::DeleteGroup { account: "m1".into(), group: "deployers".into() };
+    let by_manager = w.act(Some("man"), delete());
+    assert!(
+        matches!(by_manager, Err(ManagementError::MissingPermission { ref permission, .. }) if permission == "group.delete"),
+        "{by_manager:?}"
+    );
+    assert!(w.engine.has_group("m1", "deployers"), "nothing changed");
+    w.act(Some("man"), Operation::CreateGroup { account: "m1".into(), group: "more".into() })
+        .expect("Managers still create (edit) groups");
+    w.act(Some("ada"), delete()).expect("Admins delete groups");
+    assert!(!w.engine.has_group("m1", "deployers"));
+    // A pack without `group.delete` keeps `group.manage` as the gate.
+    w.account("s1", "studio", "olivia");
+    w.member("s1", "adam", "admin");
+    w.setup(Operation::CreateGroup { account: "s1".into(), group: "crew".into() });
+    w.act(Some("adam"), Operation::DeleteGroup { account: "s1".into(), group: "crew".into() })
+        .expect("studio Admins hold group.manage");
+}

@@ -127,10 +127,14 @@ impl Engine {
         Ok(vec![Change::AddGroup { account: account.to_owned(), group: group.to_owned() }])
     }
 
-    /// Deleting a group takes every role it carries from every member.
+    /// Deleting a group takes every role it carries from every member. It needs
+    /// `group.delete` where the pack defines it (the mods seed gives Managers groups'
+    /// View and Edit, and Delete only to Admins), else `group.manage`.
     pub(super) fn plan_delete_group(&self, actor: &Actor, account: &str, group: &str, now: i64) -> Result<Vec<Change>> {
         let a = self.account_id(account)?;
-        self.require(actor, a, None, "group.manage", now)?;
+        let permission =
+            if self.account_pack_of(a).permission("group.delete").is_some() { "group.delete" } else { "group.manage" };
+        self.require(actor, a, None, permission, now)?;
         let (_, g) = self.group_id(account, group)?;
         self.require_manages_carried(actor, &self.carried(g), now)?;
         Ok(vec![Change::RemoveGroup { account: account.to_owned(), group: group.to_owned() }])
