@@ -195,7 +195,7 @@ pub(crate) fn write(run: &FullRun, markdown: &Path) -> Result<()> {
 
     let _ = writeln!(
         out,
-        "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, a 3 s warm-up per endpoint, then {} s per run); daemon and load generator share the 2 cores.\n",
+        "\n## Through HTTP\n\n`rosterd` (release) on the SQLite snapshot above, wrk on the same machine over loopback (2 threads, keep-alive, a 3 s warm-up per endpoint, then {} s per run); daemon and load generator share the 2 cores. The two one-account rows (the same 100-question batches through `/v1` and through AuthZEN) are each the median of 3 runs taken in alternation, since this shared host drifts by tens of percent within a minute.\n",
         crate::HTTP_SECONDS
     );
     let mut http_single = None;

@@ -257,6 +257,17 @@ fn certification_batch_defaults_overrides_and_item_errors() {
             answers[1]["context"]["error"]["message"].as_str().is_some_and(|m| m.contains("resource")),
             "{answers:?}"
         );
+        // An item that is not an object, or whose context is not one, fails alone too
+        // (whether the rest of the request reads in one pass or item by item).
+        for items in [
+            json!([{ "resource": record("record-1"), "context": 5 }, { "resource": record("record-1") }]),
+            json!([[user("alice"), action("read"), record("record-1")], { "resource": record("record-1") }]),
+        ] {
+            let answers =
+                decisions(&d, json!({ "subject": user("alice"), "action": action("read"), "evaluations": items }));
+            assert_eq!(bools(&answers), [Some(false), Some(true)], "{answers:?}");
+            assert_eq!(answers[0]["context"]["error"]["status"], 400, "{answers:?}");
+        }
         // 3.4.2 / 3.4.3: no items, or none, is a single evaluation.
         for items in [None, Some(json!([]))] {
             let mut body =

@@ -10,11 +10,16 @@ pub(crate) fn json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, ApiEr
     if body.is_empty() {
         return Err(ApiError::invalid("the request needs a JSON body"));
     }
-    // Syntax first (a pass that builds nothing), so malformed JSON is reported as such
-    // rather than as a field error; then straight into `T`, without an intermediate tree.
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    // A body that reads is read in one pass, straight into `T`.
+    if is_object && let Ok(value) = serde_json::from_slice(body) {
+        return Ok(value);
+    }
+    // Otherwise find out why: syntax first (a pass that builds nothing), so malformed JSON
+    // is reported as such rather than as a field error; then the field at fault.
     serde_json::from_slice::<serde::de::IgnoredAny>(body)
         .map_err(|e| ApiError::invalid(format!("body: not valid JSON: {e}")))?;
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if !is_object {
         return Err(ApiError::invalid("body: must be a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);

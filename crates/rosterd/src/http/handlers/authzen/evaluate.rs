@@ -9,7 +9,9 @@ use roster_core::management::Actor;
 use roster_core::{Engine, Pack};
 use serde_json::json;
 
-use super::request::{Action, Entity, Evaluation, Identified, Item, Semantic};
+use serde_json::value::RawValue;
+
+use super::request::{Action, Entity, Evaluation, Identified, Item, ObjectItem, Semantic};
 use super::resolve::{Outcome, Owners, SUBJECT_TYPES, in_sight, place};
 use super::{content_type, tenant};
 use crate::http::app::App;
@@ -66,6 +68,16 @@ fn answer(
         ));
     }
     let permission = pack.authzen_permission(action);
+    // The platform's plain question about a stored resource, asked once: the engine finds
+    // the account, permission and resource itself (the common case for a backend PEP).
+    // Anything else it cannot answer outright (a resource it does not store, an unknown
+    // permission) goes the long way below, which says why.
+    if actor == Actor::Service && !explain && !is_account_type(pack, resource.ty) {
+        let name = format!("{}:{}", resource.ty, resource.id);
+        if let Ok(decision) = engine.check(account, subject.id, permission, Some(&name), ctx.now) {
+            return Ok(Outcome::of(decision.allowed));
+        }
+    }
     if pack.permission(permission).is_none() {
         return Ok(Outcome::deny(explain, format!("action `{action}` names no permission of pack `{}`", pack.id())));
     }
@@ -87,6 +99,12 @@ fn answer(
     })
 }
 
+/// Whether `ty` is one of the pack's account types (asked about as an account, never as a
+/// stored resource).
+fn is_account_type(pack: &Pack, ty: &str) -> bool {
+    pack.resource_type(ty).is_none_or(|t| pack.types()[usize::from(t)].account)
+}
+
 impl Outcome {
     fn of(decision: bool) -> Outcome {
         Outcome { decision, context: None }
@@ -98,7 +116,7 @@ impl Outcome {
 }
 
 /// Answers the top level of `body` as one decision.
-async fn single(app: &App, ctx: &Ctx, account: &str, body: &Evaluation<'_>) -> Result<Reply, ApiError> {
+async fn single<I>(app: &App, ctx: &Ctx, account: &str, body: &Evaluation<'_, I>) -> Result<Reply, ApiError> {
     let question = Question::of(body.subject.as_ref(), body.action.as_ref(), body.resource.as_ref())?;
     let pack = tenant(app, ctx, account).await?;
     let owners = Owners::look_up(app, &pack, std::iter::once(question.resource)).await?;
@@ -121,7 +139,7 @@ pub(crate) async fn evaluation(
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Reply, ApiError> {
     let account = params.param("account")?;
-    let body = Evaluation::parse(content_type(&headers), &bytes)?;
+    let body = Evaluation::<&RawValue>::parse(content_type(&headers), &bytes)?;
     single(&app, &ctx, account, &body).await
 }
 
@@ -138,20 +156,32 @@ pub(crate) async fn evaluations(
     JsonBytes(bytes): JsonBytes,
 ) -> Result<Reply, ApiError> {
     let account = params.param("account")?;
-    let body = Evaluation::parse(content_type(&headers), &bytes)?;
-    let items = match body.evaluations.as_deref() {
-        None | Some([]) => return single(&app, &ctx, account, &body).await,
-        Some(items) => items,
+    let content_type = content_type(&headers);
+    // One pass reads the items into their fields; a request with an item that does not
+    // read takes the item-by-item path, where that item alone fails.
+    let (body, items): (_, Option<Vec<Result<Item, ApiError>>>) =
+        match Evaluation::<ObjectItem>::parse(content_type, &bytes) {
+            Ok(typed) => {
+                let (body, items) = typed.split();
+                (body, items.map(|items| items.into_iter().map(|item| item.0.checked()).collect()))
+            }
+            Err(_) => {
+                let (body, items) = Evaluation::<&RawValue>::parse(content_type, &bytes)?.split();
+                (body, items.map(|items| items.into_iter().map(Item::parse).collect()))
+            }
+        };
+    let parsed = match items {
+        Some(items) if !items.is_empty() => items,
+        _ => return single(&app, &ctx, account, &body).await,
     };
-    if items.len() > app.limits.batch {
+    if parsed.len() > app.limits.batch {
         return Err(ApiError::invalid(format!(
             "evaluations: at most {} per request, got {}",
             app.limits.batch,
-            items.len()
+            parsed.len()
         )));
     }
     let pack = tenant(&app, &ctx, account).await?;
-    let parsed: Vec<Result<Item, ApiError>> = items.iter().map(|raw| Item::parse(raw)).collect();
     let questions: Vec<Result<Question, ApiError>> = parsed
         .iter()
         .map(|item| {
@@ -185,5 +215,11 @@ pub(crate) async fn evaluations(
     drop(engine);
     let allowed = outcomes.iter().filter(|o| o.decision).count() as u64;
     app.metrics.decisions(allowed, outcomes.len() as u64 - allowed);
-    Reply::ok(json!({ "evaluations": outcomes }))
+    Reply::ok(Evaluations { evaluations: outcomes })
+}
+
+/// The answer of an evaluations request.
+#[derive(serde::Serialize)]
+struct Evaluations {
+    evaluations: Vec<Outcome>,
 }

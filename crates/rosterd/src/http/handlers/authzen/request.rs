@@ -10,13 +10,48 @@ use serde_json::{Map, Value};
 
 use crate::http::problem::ApiError;
 
+/// A string of the body, borrowed from it unless it holds escapes (serde's own `Cow`
+/// copies every string).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Strings;
+        impl<'de> serde::de::Visitor<'de> for Strings {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(text))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(text.to_owned()))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(text))
+            }
+        }
+        deserializer.deserialize_str(Strings).map(Text)
+    }
+}
+
 /// A subject or a resource: `{type, id, properties}`.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct Entity<'a> {
     #[serde(rename = "type", borrow, default)]
-    pub(crate) ty: Option<Cow<'a, str>>,
+    pub(crate) ty: Option<Text<'a>>,
     #[serde(borrow, default)]
-    pub(crate) id: Option<Cow<'a, str>>,
+    pub(crate) id: Option<Text<'a>>,
     #[serde(default)]
     pub(crate) properties: Option<Map<String, Value>>,
 }
@@ -25,7 +60,7 @@ pub(crate) struct Entity<'a> {
 #[derive(Clone, Debug, Default, Deserialize)]
 pub(crate) struct Action<'a> {
     #[serde(borrow, default)]
-    pub(crate) name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Text<'a>>,
     /// Read for its type only: no permission depends on an action's properties.
     #[serde(default, rename = "properties")]
     _properties: Option<Map<String, Value>>,
@@ -89,9 +124,12 @@ pub(crate) enum Semantic {
     PermitOnFirstPermit,
 }
 
-/// A decision request, and the top level of an evaluations request (its defaults).
+/// A decision request, and the top level of an evaluations request (its defaults); its
+/// items are `I`: each as sent ([`RawValue`], read one at a time so a bad item fails
+/// alone) or read in the same pass ([`ObjectItem`]).
 #[derive(Debug, Deserialize)]
-pub(crate) struct Evaluation<'a> {
+#[serde(bound(deserialize = "I: Deserialize<'de>"))]
+pub(crate) struct Evaluation<'a, I = &'a RawValue> {
     #[serde(borrow, default)]
     pub(crate) subject: Option<Entity<'a>>,
     #[serde(borrow, default)]
@@ -102,9 +140,8 @@ pub(crate) struct Evaluation<'a> {
     pub(crate) context: Option<&'a RawValue>,
     #[serde(default)]
     pub(crate) options: Options,
-    /// Each item as sent: read one at a time, so a bad item fails alone.
-    #[serde(borrow, default)]
-    pub(crate) evaluations: Option<Vec<&'a RawValue>>,
+    #[serde(default = "none")]
+    pub(crate) evaluations: Option<Vec<I>>,
     #[serde(default)]
     pub(crate) page: Option<PageRequest<'a>>,
 }
@@ -113,7 +150,7 @@ pub(crate) struct Evaluation<'a> {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PageRequest<'a> {
     #[serde(borrow, default)]
-    pub(crate) token: Option<Cow<'a, str>>,
+    pub(crate) token: Option<Text<'a>>,
     #[serde(default)]
     pub(crate) limit: Option<u64>,
 }
@@ -132,14 +169,47 @@ pub(crate) struct Item<'a> {
     pub(crate) context: Option<&'a RawValue>,
 }
 
-impl<'a> Evaluation<'a> {
+fn none<T>() -> Option<T> {
+    None
+}
+
+impl<'a, I: Deserialize<'a>> Evaluation<'a, I> {
     /// Reads a body: JSON with `Content-Type: application/json`, an object, fields of the
     /// right types (unknown ones ignored), `context` an object when present.
     pub(crate) fn parse(content_type: Option<&str>, body: &'a [u8]) -> Result<Self, ApiError> {
         require_json(content_type)?;
-        let evaluation: Evaluation = crate::http::request::json(body)?;
+        let evaluation: Evaluation<'a, I> = crate::http::request::json(body)?;
         object("context", evaluation.context)?;
         Ok(evaluation)
+    }
+}
+
+impl<'a, I> Evaluation<'a, I> {
+    /// The top level alone, and the items.
+    pub(crate) fn split(self) -> (Evaluation<'a, ()>, Option<Vec<I>>) {
+        let Evaluation { subject, action, resource, context, options, evaluations, page } = self;
+        (Evaluation { subject, action, resource, context, options, evaluations: None, page }, evaluations)
+    }
+}
+
+/// An item read in the body's own pass, from a JSON object only (serde would also read a
+/// struct from an array, which an AuthZEN item is not).
+#[derive(Debug)]
+pub(crate) struct ObjectItem<'a>(pub(crate) Item<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ObjectItem<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Objects;
+        impl<'de> serde::de::Visitor<'de> for Objects {
+            type Value = Item<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Item<'de>, M::Error> {
+                Item::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer.deserialize_map(Objects).map(ObjectItem)
     }
 }
 
@@ -150,8 +220,13 @@ impl<'a> Item<'a> {
             return Err(ApiError::invalid("must be an object"));
         }
         let item: Item = serde_json::from_str(raw.get()).map_err(|e| ApiError::invalid(e.to_string()))?;
-        object("context", item.context)?;
-        Ok(item)
+        item.checked()
+    }
+
+    /// The item, if its `context` is an object (or absent).
+    pub(crate) fn checked(self) -> Result<Self, ApiError> {
+        object("context", self.context)?;
+        Ok(self)
     }
 }
 
