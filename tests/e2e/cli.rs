@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 use roster_core::matrix::{Matrix, MatrixFormat};
 use roster_e2e::{fixture_dir, library_file, pack, plugin_dir};
 
-fn rosterd_path() -> PathBuf {
+pub(crate) fn rosterd_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test exe");
     let debug_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
     let path = debug_dir.join(format!("rosterd{}", std::env::consts::EXE_SUFFIX));
@@ -15,7 +15,7 @@ fn rosterd_path() -> PathBuf {
 }
 
 /// Runs rosterd in an empty directory (so no default config applies) with the built plugins.
-fn rosterd(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn rosterd(args: &[&str], env: &[(&str, &str)]) -> Output {
     let cwd = tempfile::tempdir().expect("tempdir");
     let mut command = Command::new(rosterd_path());
     command.current_dir(cwd.path()).arg("--plugin-dir").arg(plugin_dir()).args(args);
@@ -25,11 +25,11 @@ fn rosterd(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.output().expect("rosterd runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

@@ -8,6 +8,7 @@ mod decisions;
 mod loader;
 mod matrix_engine;
 mod mods;
+mod pack_tests;
 mod staff;
 mod studio;
 mod tidy;

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-/// Creates `plugins/<name>` with a Cargo.toml, a lib.rs exporting the pack and a starter
-/// `pack.toml`.
+/// Creates `plugins/<name>` with a Cargo.toml, a lib.rs exporting the pack, a starter
+/// `pack.toml` and a test file stating what it decides.
 pub(crate) fn new_pack(root: &Path, name: &str) -> Result<()> {
     let valid = name.len() <= 40
         && name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -17,8 +17,11 @@ pub(crate) fn new_pack(root: &Path, name: &str) -> Result<()> {
     if dir.exists() {
         bail!("{} already exists", dir.display());
     }
-    std::fs::create_dir_all(dir.join("src")).with_context(|| format!("cannot create {}", dir.display()))?;
-    let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("pack.toml", PACK_TOML)];
+    for sub in ["src", "tests"] {
+        std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let test_file = format!("tests/{name}.test.yaml");
+    let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("pack.toml", PACK_TOML), (&test_file, TEST_YAML)];
     for (file, template) in files {
         let path = dir.join(file);
         std::fs::write(&path, template.replace("{name}", name))
@@ -27,6 +30,8 @@ pub(crate) fn new_pack(root: &Path, name: &str) -> Result<()> {
     println!("created {}", dir.display());
     println!("next: edit {}/pack.toml, then `cargo xtask build-plugins`", dir.display());
     println!("      and `cargo run -p rosterd -- packs validate target/plugins/libroster_pack_{name}.so`");
+    println!("      state what the pack must decide in {}/{test_file}", dir.display());
+    println!("      and run it: `cargo run -p rosterd -- packs test {}/tests`", dir.display());
     Ok(())
 }
 
@@ -58,53 +63,6 @@ fn manifest() -> Result<roster_plugin::PackManifest, roster_plugin::sdk::TomlErr
 roster_plugin::export_pack!(manifest);
 "#;
 
-const PACK_TOML: &str = r#"# The {name} role pack. Schema: see ARCHITECTURE.md ("Pack manifest").
-schema_version = 1
-id = "{name}"
-version = "0.1.0"
-title = "{name} roles"
+const PACK_TOML: &str = include_str!("../templates/pack.toml");
 
-[[resource_types]]
-name = "account"
-description = "The account."
-
-[[resource_types]]
-name = "item"
-parent = "account"
-description = "Something the account holds."
-
-[[permissions]]
-id = "item.view"
-description = "See items."
-[[permissions]]
-id = "item.edit"
-description = "Change items."
-[[permissions]]
-id = "member.view"
-description = "See members."
-[[permissions]]
-id = "member.invite"
-description = "Add members."
-[[permissions]]
-id = "member.role.change"
-description = "Change members' roles."
-[[permissions]]
-id = "member.remove"
-description = "Remove members."
-
-[[roles]]
-id = "owner"
-title = "Owner"
-rank = 100
-permissions = ["*"]
-manages = ["member"]
-single_holder = true
-transferable = true
-
-[[roles]]
-id = "member"
-title = "Member"
-rank = 10
-permissions = ["item.view", "item.edit:owner"]
-default = true
-"#;
+const TEST_YAML: &str = include_str!("../templates/pack.test.yaml");

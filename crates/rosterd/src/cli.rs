@@ -104,6 +104,22 @@ pub(crate) enum PacksCommand {
         /// The file.
         path: PathBuf,
     },
+    /// Run pack test files (`*.test.yaml`): exit 1 when a case fails.
+    Test {
+        /// Test files, or directories searched for `*.test.yaml` (default: the current one).
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+        format: TestFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum TestFormat {
+    /// A line per case, a diff per failure, a summary line.
+    Text,
+    /// JUnit XML, for CI systems.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

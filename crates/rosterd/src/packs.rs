@@ -1,4 +1,4 @@
-//! `rosterd packs …`: list, show, render and validate role packs.
+//! `rosterd packs …`: list, show, render, validate and test role packs.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use roster_core::matrix::{Matrix, MatrixFormat};
 use roster_plugin::{LoadedPack, LoaderConfig, PackLoader, PackSource};
 
-use crate::cli::{ListFormat, MatrixArg, PacksCommand, ShowFormat};
+use crate::cli::{ListFormat, MatrixArg, PacksCommand, ShowFormat, TestFormat};
 use crate::config::{Config, check_required};
 
 pub(crate) fn run(config: &Config, command: &PacksCommand) -> Result<ExitCode> {
@@ -38,7 +38,30 @@ pub(crate) fn run(config: &Config, command: &PacksCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PacksCommand::Validate { path } => validate(path),
+        PacksCommand::Test { paths, format } => test(config, paths, *format),
     }
+}
+
+/// Runs pack test files; packs they name by id come from the configured directories.
+fn test(config: &Config, paths: &[std::path::PathBuf], format: TestFormat) -> Result<ExitCode> {
+    let paths = if paths.is_empty() { vec![std::path::PathBuf::from(".")] } else { paths.to_vec() };
+    let files = roster_packtest::discover(&paths).map_err(anyhow::Error::msg)?;
+    if files.is_empty() {
+        anyhow::bail!(
+            "no *.test.yaml files under {}",
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    // Packs named by id are the configured ones; a directory that fails to load only
+    // matters to a file that names one of its packs, and that file says so.
+    let (loaded, _) = PackLoader::new(config.packs.loader_config()).load_all();
+    let resolver = roster_packtest::PackResolver::with_loaded(loaded.into_iter().map(|l| l.pack).collect());
+    let report = roster_packtest::run(&files, &resolver);
+    match format {
+        TestFormat::Text => print!("{}", report.text()),
+        TestFormat::Junit => print!("{}", report.junit()),
+    }
+    Ok(if report.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// Loads every configured pack; problems are warnings unless a required pack is missing.

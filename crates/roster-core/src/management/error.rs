@@ -17,6 +17,20 @@ pub enum ErrorKind {
     PolicyViolation,
 }
 
+impl ErrorKind {
+    /// The API's `code` for this class (`invalid_input`, `not_found`, `forbidden`,
+    /// `conflict`, `policy_violation`), which pack test files name too.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::PolicyViolation => "policy_violation",
+        }
+    }
+}
+
 /// Why a management operation is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ManagementError {
