@@ -11,6 +11,7 @@ mod m20261124_000001_grants_per_account;
 mod m20261124_000002_audit_heads;
 mod m20261124_000003_invite_pages;
 mod m20261124_000004_change_feed;
+mod m20261204_000001_pack_records;
 
 /// Runs Roster's migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_audit_heads::Migration),
             Box::new(m20261124_000003_invite_pages::Migration),
             Box::new(m20261124_000004_change_feed::Migration),
+            Box::new(m20261204_000001_pack_records::Migration),
         ]
     }
 }

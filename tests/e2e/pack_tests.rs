@@ -164,3 +164,46 @@ fn the_new_pack_scaffold_passes_its_own_test_file() {
     assert!(output.status.success(), "{}{}", stdout(&output), stderr(&output));
     assert!(stdout(&output).ends_with("6 passed, 0 failed (1 file)\n"), "{}", stdout(&output));
 }
+
+/// Every key of the manifest, as serialised with all of them present.
+fn manifest_keys() -> Vec<String> {
+    fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    out.push(key.clone());
+                    keys(inner, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| keys(i, out)),
+            _ => {}
+        }
+    }
+    let mut manifest = roster_e2e::pack("studio").manifest().clone();
+    manifest.roles[0].grantee_requires = Some("pickaxe.view".into());
+    manifest.roles[0].grantable_to_non_members = true;
+    manifest.policies.masquerade_permission = Some("pickaxe.view".into());
+    manifest.resource_types[0].parent = Some("none".into());
+    manifest.authzen = Some(roster_core::manifest::AuthzenDef {
+        actions: [("a".to_owned(), "pickaxe.view".to_owned())].into(),
+        owner_property: "owner".into(),
+    });
+    let mut out = Vec::new();
+    keys(&serde_json::to_value(&manifest).expect("manifest as JSON"), &mut out);
+    out.retain(|k| k != "a");
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn the_packs_guide_documents_every_manifest_field() {
+    let guide = std::fs::read_to_string(workspace_root().join("docs/packs.md")).expect("docs/packs.md");
+    let table =
+        guide.split("## The manifest").nth(1).and_then(|rest| rest.split("\n## ").next()).expect("a manifest section");
+    let missing: Vec<String> = manifest_keys()
+        .into_iter()
+        .filter(|k| !table.contains(&format!("`{k}`")) && !table.contains(&format!("[{k}]")))
+        .collect();
+    assert!(missing.is_empty(), "docs/packs.md's manifest table does not describe: {missing:?}");
+}

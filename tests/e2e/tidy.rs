@@ -114,6 +114,10 @@ fn crate_arrows_point_one_way() {
     for forbidden in ["rosterd", "roster-plugin", "hyper", "hyper-util", "matchit", "libloading"] {
         assert!(!store.iter().any(|d| d == forbidden), "roster-store must not depend on {forbidden}");
     }
+    let packtest = dependencies("crates/roster-packtest/Cargo.toml");
+    for forbidden in ["roster-store", "rosterd", "tokio", "sea-orm", "hyper"] {
+        assert!(!packtest.iter().any(|d| d == forbidden), "roster-packtest must not depend on {forbidden}");
+    }
     let root = workspace_root().join("plugins");
     for entry in std::fs::read_dir(&root).expect("plugins/").flatten() {
         let manifest = format!("plugins/{}/Cargo.toml", entry.file_name().to_string_lossy());

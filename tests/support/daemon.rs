@@ -259,6 +259,18 @@ impl Daemon {
         self.launch();
     }
 
+    /// Appends TOML to the daemon's configuration file (read at its next start).
+    pub fn append_config(&self, text: &str) {
+        let mut config = std::fs::read_to_string(&self.config).expect("config");
+        config.push_str(text);
+        std::fs::write(&self.config, config).expect("write config");
+    }
+
+    /// Writes (or replaces) a TOML pack in the directory the daemon loads packs from.
+    pub fn write_toml_pack(&self, name: &str, text: &str) {
+        std::fs::write(self._dir.path().join("packs").join(name), text).expect("write TOML pack");
+    }
+
     /// The daemon's data directory (bootstrap token).
     pub fn data_dir(&self) -> PathBuf {
         self._dir.path().join("data")

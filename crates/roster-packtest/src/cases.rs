@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use roster_core::{Actor, Engine, Operation};
+use roster_core::{Actor, Engine, Operation, Via};
 
 use crate::file::{Case, OperationSpec, Step};
 use crate::fixtures::{role_def, subject};
@@ -293,11 +293,21 @@ fn known_principal(engine: &Engine, principal: &str) -> Asked<()> {
     }
 }
 
-/// Everything an explanation says, as one text `because` searches.
+/// Everything an explanation says, as one text `because` searches: its summary, each role
+/// that reached the resource and where it came from, and what was ignored.
 fn explanation_text(explanation: &roster_core::Explanation) -> String {
     let mut text = explanation.summary.clone();
     for role in explanation.granted_by.iter().chain(&explanation.considered) {
-        text += &format!("; role {} ({}) via {:?}", role.role, role.holds, role.via);
+        let from = match &role.via {
+            Via::Membership { account } => format!("membership in `{account}`"),
+            Via::Grant { grant, account, resource, subject } => {
+                format!("grant `{grant}` to `{subject}` on `{account}/{resource}`")
+            }
+        };
+        let part = format!("; role `{}` ({}) by {from}", role.role, role.holds);
+        if !text.contains(&part) {
+            text += &part;
+        }
     }
     for ignored in &explanation.ignored {
         text += &format!("; ignored: {ignored}");

@@ -10,6 +10,7 @@ mod feed;
 mod load;
 mod store;
 mod transfer;
+mod upgrade;
 
 pub use audit::{
     AuditActor, AuditChain, AuditEvent, AuditKey, AuditRecord, ChainProblem, ChainReport, PLATFORM_CHAIN,
@@ -19,3 +20,4 @@ pub use feed::{FEED_CHANNEL, FeedEntry, FeedOp};
 pub use sea_orm::{ConnectionTrait, DbBackend, sqlx};
 pub use store::{ChainPage, InviteRecord, Store, StoreError, StoreOp, TokenRecord, WriteLock};
 pub use transfer::{EXPORT_FORMAT, EXPORT_VERSION, Imported, Record};
+pub use upgrade::{PackChange, PackMigration, Stranded, StrandedKind, UpgradeReport, content_hash};

@@ -104,6 +104,9 @@ pub(crate) enum PacksCommand {
         /// The file.
         path: PathBuf,
     },
+    /// Dry run of a pack upgrade against the configured database: what the configured
+    /// migrations would carry across and everything still stranded (exit 1), writing nothing.
+    CheckUpgrade,
     /// Run pack test files (`*.test.yaml`): exit 1 when a case fails.
     Test {
         /// Test files, or directories searched for `*.test.yaml` (default: the current one).

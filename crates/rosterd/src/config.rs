@@ -174,6 +174,10 @@ pub(crate) struct PacksConfig {
     /// Pack ids that must load, or the daemon refuses to start.
     #[serde(default)]
     pub(crate) required: Vec<String>,
+    /// Per pack, old role and permission ids → new ones: stored data carried across an
+    /// upgrade at start-up (`[packs.migrations.<pack>]`).
+    #[serde(default)]
+    pub(crate) migrations: BTreeMap<String, roster_store::PackMigration>,
     #[serde(skip)]
     extra_plugin_dirs: Vec<PathBuf>,
     #[serde(skip)]

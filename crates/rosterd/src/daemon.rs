@@ -136,10 +136,45 @@ async fn shutdown_signal() {
     }
 }
 
+/// Carries the stored data across to the loaded packs (the configured migrations, in one
+/// transaction, audited) and records them; refuses to serve, with every stranded
+/// reference and its fix, when the stored data uses what the packs no longer define.
+pub(crate) async fn upgrade_packs(store: &Store, packs: &[LoadedPack], config: &Config) -> Result<()> {
+    let loaded: Vec<Arc<roster_core::Pack>> = packs.iter().map(|p| Arc::clone(&p.pack)).collect();
+    let report = store
+        .upgrade_packs(&loaded, &config.packs.migrations, false, now())
+        .await
+        .context("cannot carry the stored data across to the loaded packs")?;
+    if !report.stranded.is_empty() {
+        bail!("{}", stranded_text(&report.stranded));
+    }
+    for ((pack, account), moved) in &report.migrated {
+        tracing::info!(pack, account, ?moved, "pack upgrade: stored data carried across");
+    }
+    for change in &report.changed {
+        let before = change.before.as_ref().map_or("none".to_owned(), |(v, h)| format!("{v} ({h:.12})"));
+        tracing::info!(pack = change.id, %before, after = format!("{} ({:.12})", change.after.0, change.after.1), "pack changed since it was last served");
+    }
+    Ok(())
+}
+
+/// Every stranded reference, one per line, with the sentence that introduces them.
+pub(crate) fn stranded_text(stranded: &[roster_store::Stranded]) -> String {
+    let mut text = format!(
+        "the stored data uses {} thing(s) the loaded packs no longer define; nothing was changed, fix them all and start again:",
+        stranded.len()
+    );
+    for problem in stranded {
+        text += &format!("\n  - {problem}");
+    }
+    text
+}
+
 /// `rosterd serve`.
 pub(crate) async fn serve(config: &Config, listen: Option<std::net::SocketAddr>) -> Result<()> {
     let packs = load_packs(config)?;
     let store = open_store(config).await?;
+    upgrade_packs(&store, &packs, config).await?;
     let mut engine = Engine::new(packs.iter().map(|p| Arc::clone(&p.pack)));
     let started = std::time::Instant::now();
     store.load(&mut engine).await.context("cannot rebuild the state from the database")?;

@@ -39,6 +39,37 @@ pub(crate) fn run(config: &Config, command: &PacksCommand) -> Result<ExitCode> {
         }
         PacksCommand::Validate { path } => validate(path),
         PacksCommand::Test { paths, format } => test(config, paths, *format),
+        PacksCommand::CheckUpgrade => {
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(check_upgrade(config))
+        }
+    }
+}
+
+/// What an upgrade to the loaded packs would do to the configured database; writes nothing.
+async fn check_upgrade(config: &Config) -> Result<ExitCode> {
+    let packs = load(config)?;
+    let store = crate::daemon::open_store(config).await?;
+    let loaded: Vec<_> = packs.iter().map(|p| std::sync::Arc::clone(&p.pack)).collect();
+    let report = store.upgrade_packs(&loaded, &config.packs.migrations, true, crate::daemon::now()).await?;
+    for change in &report.changed {
+        let before = change.before.as_ref().map_or("not recorded".to_owned(), |(version, _)| version.clone());
+        println!("pack {}: {before} -> {} (content changed)", change.id, change.after.0);
+    }
+    for ((pack, account), moved) in &report.migrated {
+        for (what, rows) in moved {
+            println!("migrate {pack} in {account}: {what}: {rows} row(s)");
+        }
+    }
+    if report.stranded.is_empty() {
+        println!(
+            "ok: nothing stranded; the migrations would move {} row(s) in {} account(s)",
+            report.migrated_rows(),
+            report.migrated.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("{}", crate::daemon::stranded_text(&report.stranded));
+        Ok(ExitCode::FAILURE)
     }
 }
 

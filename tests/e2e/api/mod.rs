@@ -19,6 +19,7 @@ mod surface;
 mod telemetry;
 mod tour;
 mod transfer;
+mod upgrade;
 mod watch;
 
 use std::io::Read;

@@ -12,6 +12,7 @@ pub mod group_member;
 pub mod invite;
 pub mod membership;
 pub mod meta;
+pub mod pack_record;
 pub mod principal;
 pub mod resource;
 pub mod token;

@@ -101,7 +101,7 @@ fn find<'a>(app: &'a App, req: &Params) -> Result<&'a roster_plugin::LoadedPack,
 /// One pack's manifest.
 #[utoipa::path(get, path = "/v1/packs/{pack}", tag = "packs",
     params(("pack" = String, Path, description = "Pack id")),
-    responses((status = 200, description = "The pack's manifest (see docs/PACKS.md)", body = Object)))]
+    responses((status = 200, description = "The pack's manifest (see docs/packs.md)", body = Object)))]
 pub(crate) async fn show(State(app): State<Arc<App>>, _: Ctx, req: Params, query: Query) -> Result<Reply, ApiError> {
     query.known(&[])?;
     Reply::ok(find(&app, &req)?.pack.manifest())

@@ -1,0 +1,150 @@
+//! Pack upgrades across a restart: a renamed role carried over by a migration table (every
+//! member keeps the same access, audited, idempotent), and an upgrade that would strand
+//! stored data refused with the complete list, by `serve` and by `packs check-upgrade`.
+
+use roster_e2e::daemon::{Daemon, Launch, backends};
+use serde_json::{Value, json};
+
+use super::{add_member, create_account};
+
+const WIKI_1: &str = include_str!("upgrade/wiki-1.toml");
+const WIKI_2: &str = include_str!("upgrade/wiki-2.toml");
+const WIKI_3: &str = include_str!("upgrade/wiki-3.toml");
+
+/// Account `w1` (owner olivia) with an editor, a viewer, an editor by group grant, a
+/// custom role that uses `attachment.view`, a page grant, an attachment and a pending
+/// invite to the editor role.
+fn wiki(backend: &roster_e2e::daemon::Backend) -> Daemon {
+    let d = Daemon::start_launched(backend, "", Launch { toml_packs: &[("wiki.toml", WIKI_1)], ..Launch::default() });
+    create_account(&d, "w1", "wiki", "olivia");
+    add_member(&d, "w1", "ed", "editor");
+    add_member(&d, "w1", "vic", "viewer");
+    add_member(&d, "w1", "gus", "viewer");
+    let ok = |r: roster_e2e::http::Response, what: &str| assert!(r.status < 300, "{what}: {} {}", r.status, r.text);
+    ok(d.call("POST", "/v1/accounts/w1/groups", None, Some(json!({ "id": "eds" }))), "group");
+    ok(d.call("PUT", "/v1/accounts/w1/groups/eds/members/gus", None, None), "group member");
+    ok(
+        d.call("POST", "/v1/accounts/w1/grants", None, Some(json!({ "subject": "group:eds", "role": "editor" }))),
+        "group grant",
+    );
+    let reader =
+        json!({ "id": "reader", "title": "Reader", "rank": 5, "permissions": ["page.view", "attachment.view"] });
+    ok(d.call("POST", "/v1/accounts/w1/roles", None, Some(reader)), "custom role");
+    add_member(&d, "w1", "rita", "reader");
+    for resource in ["page:home", "attachment:logo"] {
+        ok(d.call("POST", "/v1/accounts/w1/resources", None, Some(json!({ "resource": resource }))), resource);
+    }
+    let page_grant = json!({ "subject": "principal:vic", "resource": "page:home", "role": "page_editor" });
+    ok(d.call("POST", "/v1/accounts/w1/grants", None, Some(page_grant)), "page grant");
+    let invite = json!({ "email": "new@example.com", "role": "editor" });
+    ok(d.call("POST", "/v1/accounts/w1/invites", None, Some(invite)), "invite");
+    d
+}
+
+/// Every decision about the account's principals on the account and the page.
+fn decisions(d: &Daemon) -> Vec<Value> {
+    let mut checks = Vec::new();
+    for principal in ["olivia", "ed", "vic", "gus", "rita"] {
+        for permission in ["page.view", "page.edit", "member.view"] {
+            for resource in [None, Some("page:home")] {
+                checks.push(
+                    json!({ "account": "w1", "principal": principal, "permission": permission, "resource": resource }),
+                );
+            }
+        }
+    }
+    let r = d.call("POST", "/v1/check/batch", None, Some(json!({ "checks": checks })));
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["results"].as_array().expect("results").iter().map(|a| a["allowed"].clone()).collect()
+}
+
+fn audit_actions(d: &Daemon, path: &str) -> Vec<String> {
+    let trail = d.call("GET", path, None, None).json();
+    trail["items"].as_array().expect("items").iter().filter_map(|e| e["action"].as_str().map(str::to_owned)).collect()
+}
+
+#[test]
+fn a_renamed_role_is_carried_across_an_upgrade_by_its_migration_and_everyone_keeps_their_access() {
+    for backend in backends() {
+        let mut d = wiki(&backend);
+        let before = decisions(&d);
+        assert!(d.stop(), "{backend:?}: clean stop");
+        d.write_toml_pack("wiki.toml", WIKI_2);
+
+        // Without a migration the daemon refuses to serve, naming every use of `editor`.
+        let refused = d.cli(&["serve"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+        assert!(!refused.status.success(), "{backend:?}: served stranded data");
+        assert!(stderr.contains("role `editor` is gone"), "{backend:?}: {stderr}");
+        assert!(
+            stderr.contains("1 grants") && stderr.contains("1 memberships") && stderr.contains("1 pending invites"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("[packs.migrations.wiki] roles = { editor = "), "{backend:?}: the fix: {stderr}");
+
+        d.append_config("\n[packs.migrations.wiki]\nroles = { editor = \"writer\" }\n");
+        let dry = d.cli(&["packs", "check-upgrade"]);
+        let out = String::from_utf8_lossy(&dry.stdout).into_owned();
+        assert!(dry.status.success(), "{backend:?}: {out}{}", String::from_utf8_lossy(&dry.stderr));
+        assert!(
+            out.contains("pack wiki: 1.0.0 -> 2.0.0") && out.contains("role editor → writer (memberships): 1"),
+            "{out}"
+        );
+        assert!(out.contains("would move 3 row(s) in 1 account(s)"), "{backend:?}: {out}");
+
+        d.relaunch();
+        assert_eq!(decisions(&d), before, "{backend:?}: the same access after the rename");
+        let ed = d.call("GET", "/v1/accounts/w1/members/ed", None, None).json();
+        assert_eq!(ed["membership"]["role"], "writer", "{backend:?}: {ed}");
+        let trail = audit_actions(&d, "/v1/accounts/w1/audit");
+        assert_eq!(trail.iter().filter(|a| *a == "pack.upgrade").count(), 1, "{backend:?}: {trail:?}");
+        let platform = audit_actions(&d, "/v1/audit");
+        assert!(platform.iter().any(|a| a == "pack.change"), "{backend:?}: {platform:?}");
+        for chain in ["/v1/audit/verify", "/v1/accounts/w1/audit/verify"] {
+            assert_eq!(d.call("GET", chain, None, None).json()["ok"], true, "{backend:?}: {chain}");
+        }
+        // The invite made for `editor` is accepted as a writer.
+        let invites = d.call("GET", "/v1/accounts/w1/invites", None, None).json();
+        assert_eq!(invites["items"][0]["role"], "writer", "{backend:?}: {invites}");
+
+        // Idempotent: another start moves nothing and audits nothing.
+        d.restart();
+        assert_eq!(decisions(&d), before, "{backend:?}");
+        assert_eq!(audit_actions(&d, "/v1/accounts/w1/audit"), trail, "{backend:?}: no second pack.upgrade");
+    }
+}
+
+#[test]
+fn an_upgrade_that_strands_stored_data_is_refused_with_the_complete_list_and_changes_nothing() {
+    for backend in backends() {
+        let mut d = wiki(&backend);
+        let before = decisions(&d);
+        let dump = d.dump();
+        assert!(d.stop(), "{backend:?}: clean stop");
+        d.write_toml_pack("wiki.toml", WIKI_3);
+        d.append_config("\n[packs.migrations.wiki]\nroles = { editor = \"writer\" }\n");
+
+        for args in [&["serve"][..], &["packs", "check-upgrade"][..]] {
+            let refused = d.cli(args);
+            let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+            assert!(!refused.status.success(), "{backend:?} {args:?}: accepted");
+            assert!(
+                stderr.contains("uses 3 thing(s) the loaded packs no longer define"),
+                "{backend:?} {args:?}: {stderr}"
+            );
+            assert!(stderr.contains("role `viewer` is gone, but 2 memberships hold it (w1)"), "{stderr}");
+            assert!(
+                stderr.contains("permission `attachment.view` is gone, but 1 custom roles use it (w1/reader)"),
+                "{stderr}"
+            );
+            assert!(stderr.contains("resource type `attachment` is gone, but 1 resources have it (w1)"), "{stderr}");
+            assert!(!stderr.contains("`editor`"), "{backend:?}: the migration covers editor: {stderr}");
+        }
+        assert_eq!(d.dump(), dump, "{backend:?}: nothing written, the migration of editor included");
+
+        // With a pack that keeps what the data uses, the same start goes through.
+        d.write_toml_pack("wiki.toml", WIKI_2);
+        d.relaunch();
+        assert_eq!(decisions(&d), before, "{backend:?}");
+    }
+}
