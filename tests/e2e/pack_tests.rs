@@ -207,3 +207,33 @@ fn the_packs_guide_documents_every_manifest_field() {
         .collect();
     assert!(missing.is_empty(), "docs/packs.md's manifest table does not describe: {missing:?}");
 }
+
+#[test]
+fn packs_diff_names_renames_losses_and_breaking_changes() {
+    let upgrade = workspace_root().join("tests/e2e/api/upgrade");
+    let path = |name: &str| upgrade.join(name).to_str().expect("utf-8 path").to_owned();
+    let output = rosterd(&["packs", "diff", &path("wiki-1.toml"), &path("wiki-3.toml")], &[]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}{}", stderr(&output));
+    assert!(text.starts_with("wiki 1.0.0 -> wiki 3.0.0: "), "{text}");
+    for line in [
+        "BREAKING  type `attachment`: removed: resources of this type would be stranded",
+        "BREAKING  permission `attachment.view`: removed",
+        "BREAKING  role `editor`: removed; looks renamed to `writer` (the same permissions)",
+        "BREAKING  role `viewer`: removed",
+        "          role `writer`: added",
+        "BREAKING  role `owner`: no longer manages `editor`",
+        "          role `owner`: now manages `writer`",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in:\n{text}");
+    }
+    let json = rosterd(&["packs", "diff", &path("wiki-1.toml"), &path("wiki-2.toml"), "--format", "json"], &[]);
+    let diff: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("JSON diff");
+    let changes = diff["changes"].as_array().expect("changes");
+    assert_eq!(diff["breaking"], 2, "the rename, and owner no longer managing editor: {diff}");
+    assert!(changes.iter().any(|c| c["name"] == "writer" && c["what"] == "added" && c["breaking"] == false), "{diff}");
+    // A pack against itself (by loaded id and by file) differs in nothing.
+    let studio = workspace_root().join("plugins/studio/pack.toml");
+    let same = rosterd(&["packs", "diff", "studio", studio.to_str().expect("utf-8 path")], &[]);
+    assert_eq!(stdout(&same), "studio 1.0.0 -> studio 1.0.0: 0 change(s), 0 breaking\n", "{}", stderr(&same));
+}

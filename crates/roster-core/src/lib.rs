@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod decision;
+pub mod diff;
 pub mod engine;
 pub mod ids;
 pub mod management;

@@ -104,6 +104,17 @@ pub(crate) enum PacksCommand {
         /// The file.
         path: PathBuf,
     },
+    /// What a new version of a pack changes (roles, permissions, types, rules), breaking
+    /// changes marked.
+    Diff {
+        /// The old pack: a TOML or plugin file, or a loaded pack's id.
+        old: String,
+        /// The new pack: a TOML or plugin file, or a loaded pack's id.
+        new: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
     /// Dry run of a pack upgrade against the configured database: what the configured
     /// migrations would carry across and everything still stranded (exit 1), writing nothing.
     CheckUpgrade,

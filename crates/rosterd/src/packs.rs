@@ -1,4 +1,5 @@
-//! `rosterd packs …`: list, show, render, validate and test role packs.
+//! `rosterd packs …`: list, show, render, validate, test and diff role packs, and check an
+//! upgrade against the database.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -39,6 +40,23 @@ pub(crate) fn run(config: &Config, command: &PacksCommand) -> Result<ExitCode> {
         }
         PacksCommand::Validate { path } => validate(path),
         PacksCommand::Test { paths, format } => test(config, paths, *format),
+        PacksCommand::Diff { old, new, format } => {
+            let (loaded, _) = PackLoader::new(config.packs.loader_config()).load_all();
+            let resolver = roster_packtest::PackResolver::with_loaded(loaded.into_iter().map(|l| l.pack).collect());
+            let find = |reference: &str| {
+                resolver
+                    .resolve(reference, Path::new("."))
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("pack `{reference}`"))
+            };
+            let (old, new) = (find(old)?, find(new)?);
+            let diff = roster_core::diff::PackDiff::between(&old, &new);
+            match format {
+                ListFormat::Text => print!("{}", diff.text()),
+                ListFormat::Json => println!("{}", serde_json::to_string_pretty(&diff)?),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         PacksCommand::CheckUpgrade => {
             tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(check_upgrade(config))
         }

@@ -42,6 +42,12 @@ impl<'q> Question<'q> {
     }
 }
 
+thread_local! {
+    /// The `type:id` a question names, built in place (one allocation per worker thread,
+    /// not one per item of a batch).
+    static RESOURCE_NAME: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// Answers one question in `account`: a deny when it maps to nothing Roster knows, an
 /// error when the caller may not ask it.
 fn answer(
@@ -73,8 +79,14 @@ fn answer(
     // Anything else it cannot answer outright (a resource it does not store, an unknown
     // permission) goes the long way below, which says why.
     if actor == Actor::Service && !explain && !is_account_type(pack, resource.ty) {
-        let name = format!("{}:{}", resource.ty, resource.id);
-        if let Ok(decision) = engine.check(account, subject.id, permission, Some(&name), ctx.now) {
+        let decided = RESOURCE_NAME.with_borrow_mut(|name| {
+            name.clear();
+            name.push_str(resource.ty);
+            name.push(':');
+            name.push_str(resource.id);
+            engine.check(account, subject.id, permission, Some(name.as_str()), ctx.now)
+        });
+        if let Ok(decision) = decided {
             return Ok(Outcome::of(decision.allowed));
         }
     }
