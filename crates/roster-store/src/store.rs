@@ -225,6 +225,12 @@ impl Store {
         Ok(())
     }
 
+    /// How many schema migrations this build would apply (for read-only tools, which must
+    /// not change the schema older daemons run on).
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        Ok(Migrator::get_pending_migrations_read_only(&self.db).await?.len())
+    }
+
     /// The connection, for tests and tools that inspect the tables.
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use roster_core::Pack;
 use roster_core::manifest::RoleDef;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
@@ -121,6 +121,8 @@ pub struct UpgradeReport {
     pub stranded: Vec<Stranded>,
     /// Packs that changed since they were last recorded.
     pub changed: Vec<PackChange>,
+    /// Why the migrated state would not rebuild, when it would not (nothing was written).
+    pub unloadable: Option<String>,
     /// Whether the upgrade was written (not a dry run, nothing stranded, something to write).
     pub committed: bool,
 }
@@ -153,15 +155,19 @@ impl Store {
         now: i64,
     ) -> Result<UpgradeReport> {
         let by_id: BTreeMap<&str, &Arc<Pack>> = packs.iter().map(|p| (p.id(), p)).collect();
-        for (pack, migration) in migrations {
-            check_migration(by_id.get(pack.as_str()).copied(), pack, migration)?;
+        let problems: Vec<String> = migrations
+            .iter()
+            .flat_map(|(pack, migration)| check_migration(by_id.get(pack.as_str()).copied(), pack, migration))
+            .collect();
+        if !problems.is_empty() {
+            return Err(StoreError::InvalidWrite(problems.join("\n  - ")));
         }
         // Only a start that may move data or audit a changed pack takes the write lock and a
         // revision (which makes followers rebuild and watchers resync); recording packs the
         // first time changes nothing anyone follows.
         let has_migrations = migrations.values().any(|m| !m.roles.is_empty() || !m.permissions.is_empty());
         let pack_changed = changed_packs(self.connection(), packs).await?.iter().any(|c| c.before.is_some());
-        let (txn, revision) = if has_migrations || pack_changed {
+        let (txn, revision) = if (has_migrations || pack_changed) && !dry_run {
             let lock = self.lock_for_write().await?;
             let revision =
                 i64::try_from(lock.base_revision() + 1).map_err(|_| StoreError::Corrupt("revision".into()))?;
@@ -177,9 +183,22 @@ impl Store {
         }
         report.stranded = stranded(&txn, &by_id).await?;
         report.changed = changed_packs(&txn, packs).await?;
-        let worth_writing = !report.migrated.is_empty() || !report.changed.is_empty();
-        if dry_run || !report.stranded.is_empty() || !worth_writing {
+        // Moved rows are committed only if the state they make rebuilds: the stranded list
+        // names what is missing, this catches every other rule a rebuild enforces.
+        if report.stranded.is_empty() && !report.migrated.is_empty() {
+            let mut engine = roster_core::Engine::new(packs.iter().cloned());
+            if let Err(error) = crate::load::load_tables(&txn, &mut engine).await {
+                report.unloadable = Some(error.to_string());
+            }
+        }
+        let worth_writing = !report.migrated.is_empty() || report.changed.iter().any(|c| c.before.is_some());
+        if dry_run || !report.stranded.is_empty() || report.unloadable.is_some() || !worth_writing || revision.is_none()
+        {
             // Dropping the transaction rolls back the migrations and the revision it took.
+            drop(txn);
+            if !dry_run && report.stranded.is_empty() && report.unloadable.is_none() {
+                self.record_new_packs(&report.changed, now).await?;
+            }
             return Ok(report);
         }
         if let Some(revision) = revision {
@@ -199,6 +218,26 @@ impl Store {
         txn.commit().await.map_err(crate::store::constraint_or_db)?;
         report.committed = true;
         Ok(report)
+    }
+
+    /// Records packs served here for the first time, outside any transaction and without
+    /// the write lock (nothing anyone follows changes): a replica starting at the same
+    /// moment that recorded them first wins, the same values either way.
+    async fn record_new_packs(&self, changed: &[PackChange], now: i64) -> Result<()> {
+        for change in changed.iter().filter(|c| c.before.is_none()) {
+            let row = pack_record::ActiveModel {
+                id: Set(change.id.clone()),
+                version: Set(change.after.0.clone()),
+                content_hash: Set(change.after.1.clone()),
+                recorded_at: Set(now),
+            };
+            pack_record::Entity::insert(row)
+                .on_conflict(OnConflict::column(pack_record::Column::Id).do_nothing().to_owned())
+                .try_insert()
+                .exec(self.connection())
+                .await?;
+        }
+        Ok(())
     }
 
     /// A `pack.upgrade` event in each account the migrations touched, and a `pack.change`
@@ -229,39 +268,54 @@ impl Store {
                 event(AuditChain::account(account), "pack.upgrade", format!("account:{account}"), None, Some(after));
             crate::store::append_audit_event(txn, self.audit_key(), &record, false, revision, now).await?;
         }
+        // One platform event for every changed pack: events of one chain in one write
+        // share its revision, which audit pages use as their cursor.
+        let state =
+            |(version, hash): &(String, String)| serde_json::json!({ "version": version, "content_hash": hash });
+        let (mut before, mut after) = (serde_json::Map::new(), serde_json::Map::new());
         for change in &report.changed {
-            let Some(before) = &change.before else { continue };
-            let state =
-                |(version, hash): &(String, String)| serde_json::json!({ "version": version, "content_hash": hash });
-            let record = event(
-                AuditChain::Platform,
-                "pack.change",
-                format!("pack:{}", change.id),
-                Some(state(before)),
-                Some(state(&change.after)),
-            );
+            let Some(was) = &change.before else { continue };
+            before.insert(change.id.clone(), state(was));
+            after.insert(change.id.clone(), state(&change.after));
+        }
+        if !after.is_empty() {
+            let targets: Vec<String> = after.keys().map(|id| format!("pack:{id}")).collect();
+            let record =
+                event(AuditChain::Platform, "pack.change", targets.join(","), Some(before.into()), Some(after.into()));
             crate::store::append_audit_event(txn, self.audit_key(), &record, false, revision, now).await?;
         }
         Ok(())
     }
 }
 
-/// Refuses a migration that names a pack that is not loaded or maps to a name the new
-/// pack does not define: a typo there would move data to nowhere.
-fn check_migration(pack: Option<&Arc<Pack>>, id: &str, migration: &PackMigration) -> Result<()> {
-    let invalid = |what: String| StoreError::InvalidWrite(format!("[packs.migrations.{id}]: {what}"));
-    let pack = pack.ok_or_else(|| invalid(format!("pack `{id}` is not loaded")))?;
-    for (old, new) in &migration.roles {
-        if pack.role(new).is_none() {
-            return Err(invalid(format!("role `{old}` maps to `{new}`, which pack `{id}` does not define")));
+/// Every problem of a migration table: a pack that is not loaded, a name mapped to one
+/// the new pack does not define, an old name the pack still defines (the entry would keep
+/// moving the new holders of a name reintroduced later), or a name that is both a source
+/// and a target (the order of the moves would decide the outcome).
+fn check_migration(pack: Option<&Arc<Pack>>, id: &str, migration: &PackMigration) -> Vec<String> {
+    let at = |what: String| format!("[packs.migrations.{id}]: {what}");
+    let Some(pack) = pack else { return vec![at(format!("pack `{id}` is not loaded"))] };
+    let mut problems = Vec::new();
+    for (kind, map, defined) in [
+        ("role", &migration.roles, &(|n: &str| pack.role(n).is_some()) as &dyn Fn(&str) -> bool),
+        ("permission", &migration.permissions, &|n: &str| pack.permission(n).is_some()),
+    ] {
+        for (old, new) in map {
+            if !defined(new) {
+                problems.push(at(format!("{kind} `{old}` maps to `{new}`, which pack `{id}` does not define")));
+            }
+            if defined(old) {
+                problems.push(at(format!(
+                    "{kind} `{old}` is still defined by pack `{id}`: remove the entry (its data was carried across)"
+                )));
+            }
+            if map.contains_key(new) {
+                problems
+                    .push(at(format!("{kind} `{new}` is both mapped from `{old}` and mapped on: map each name once")));
+            }
         }
     }
-    for (old, new) in &migration.permissions {
-        if pack.permission(new).is_none() {
-            return Err(invalid(format!("permission `{old}` maps to `{new}`, which pack `{id}` does not define")));
-        }
-    }
-    Ok(())
+    problems
 }
 
 /// The accounts of pack `id`, as a subquery.
@@ -365,7 +419,7 @@ async fn migrate<C: ConnectionTrait>(
             .exec(txn)
             .await?;
     }
-    if migration.permissions.is_empty() {
+    if migration.permissions.is_empty() && migration.roles.is_empty() {
         return Ok(());
     }
     let roles = custom_role::Entity::find()
@@ -382,6 +436,12 @@ async fn migrate<C: ConnectionTrait>(
                 changed += 1;
             }
         }
+        for managed in &mut role.manages {
+            if let Some(new) = migration.roles.get(managed.as_str()) {
+                managed.clone_from(new);
+                changed += 1;
+            }
+        }
         if changed == 0 {
             continue;
         }
@@ -392,7 +452,7 @@ async fn migrate<C: ConnectionTrait>(
             .filter(custom_role::Column::RoleId.eq(&row.role_id))
             .exec(txn)
             .await?;
-        moved(row.account_id, format!("permissions of custom role {}", row.role_id), changed);
+        moved(row.account_id, format!("custom role {}", row.role_id), changed);
     }
     Ok(())
 }

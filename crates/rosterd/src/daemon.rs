@@ -30,10 +30,16 @@ pub(crate) fn load_packs(config: &Config) -> Result<Vec<LoadedPack>> {
 
 /// Connects and migrates.
 pub(crate) async fn open_store(config: &Config) -> Result<Store> {
+    let store = connect_store(config).await?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+/// Opens the configured database as it is, its schema untouched.
+pub(crate) async fn connect_store(config: &Config) -> Result<Store> {
     let store = Store::connect(&config.database.url)
         .await
         .with_context(|| format!("cannot open database {}", redact(&config.database.url)))?;
-    store.migrate().await.context("cannot migrate the database")?;
     match config.audit.key()? {
         Some(key) => Ok(store.with_audit_key(key)),
         None => Ok(store),
@@ -148,6 +154,9 @@ pub(crate) async fn upgrade_packs(store: &Store, packs: &[LoadedPack], config: &
     if !report.stranded.is_empty() {
         bail!("{}", stranded_text(&report.stranded));
     }
+    if let Some(error) = &report.unloadable {
+        bail!("{}", unloadable_text(error));
+    }
     for ((pack, account), moved) in &report.migrated {
         tracing::info!(pack, account, ?moved, "pack upgrade: stored data carried across");
     }
@@ -156,6 +165,14 @@ pub(crate) async fn upgrade_packs(store: &Store, packs: &[LoadedPack], config: &
         tracing::info!(pack = change.id, %before, after = format!("{} ({:.12})", change.after.0, change.after.1), "pack changed since it was last served");
     }
     Ok(())
+}
+
+/// Why migrated data was not committed although nothing is missing.
+pub(crate) fn unloadable_text(error: &str) -> String {
+    format!(
+        "the configured migrations would leave data the loaded packs cannot serve ({error}); nothing was changed: \
+         fix the migration table or the pack and start again"
+    )
 }
 
 /// Every stranded reference, one per line, with the sentence that introduces them.

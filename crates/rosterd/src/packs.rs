@@ -66,7 +66,15 @@ pub(crate) fn run(config: &Config, command: &PacksCommand) -> Result<ExitCode> {
 /// What an upgrade to the loaded packs would do to the configured database; writes nothing.
 async fn check_upgrade(config: &Config) -> Result<ExitCode> {
     let packs = load(config)?;
-    let store = crate::daemon::open_store(config).await?;
+    // A dry run leaves the schema as the running daemons know it.
+    let store = crate::daemon::connect_store(config).await?;
+    let pending = store.pending_migrations().await?;
+    if pending > 0 {
+        anyhow::bail!(
+            "the database's schema is {pending} migration(s) behind this build; check the upgrade with the build the \
+             database runs, or migrate it first (`rosterd migrate`)"
+        );
+    }
     let loaded: Vec<_> = packs.iter().map(|p| std::sync::Arc::clone(&p.pack)).collect();
     let report = store.upgrade_packs(&loaded, &config.packs.migrations, true, crate::daemon::now()).await?;
     for change in &report.changed {
@@ -77,6 +85,10 @@ async fn check_upgrade(config: &Config) -> Result<ExitCode> {
         for (what, rows) in moved {
             println!("migrate {pack} in {account}: {what}: {rows} row(s)");
         }
+    }
+    if let Some(error) = &report.unloadable {
+        eprintln!("{}", crate::daemon::unloadable_text(error));
+        return Ok(ExitCode::FAILURE);
     }
     if report.stranded.is_empty() {
         println!(

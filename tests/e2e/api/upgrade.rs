@@ -148,3 +148,45 @@ fn an_upgrade_that_strands_stored_data_is_refused_with_the_complete_list_and_cha
         assert_eq!(decisions(&d), before, "{backend:?}");
     }
 }
+
+#[test]
+fn a_migration_table_that_would_misplace_data_is_refused_whole_and_writes_nothing() {
+    for backend in backends() {
+        // Entries that chain, name a role the pack still defines, or map to nothing: every
+        // problem at once.
+        let mut d = wiki(&backend);
+        let dump = d.dump();
+        assert!(d.stop(), "{backend:?}: clean stop");
+        d.write_toml_pack("wiki.toml", WIKI_2);
+        d.append_config(
+            "\n[packs.migrations.wiki]\nroles = { editor = \"writer\", viewer = \"editor\", gone = \"nowhere\" }\n",
+        );
+        let refused = d.cli(&["serve"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+        assert!(!refused.status.success(), "{backend:?}: {stderr}");
+        for problem in [
+            "role `viewer` is still defined by pack `wiki`",
+            "role `viewer` maps to `editor`, which pack `wiki` does not define",
+            "role `editor` is both mapped from `viewer` and mapped on",
+            "role `gone` maps to `nowhere`",
+        ] {
+            assert!(stderr.contains(problem), "{backend:?}: missing `{problem}` in {stderr}");
+        }
+        assert_eq!(d.dump(), dump, "{backend:?}: nothing written");
+
+        // A migration whose result the packs cannot serve (an account-wide membership of a
+        // role grantable only on pages) is rolled back, though nothing is missing.
+        let mut d = wiki(&backend);
+        let dump = d.dump();
+        assert!(d.stop(), "{backend:?}: clean stop");
+        d.write_toml_pack("wiki.toml", WIKI_2);
+        d.append_config("\n[packs.migrations.wiki]\nroles = { editor = \"page_editor\" }\n");
+        for args in [&["serve"][..], &["packs", "check-upgrade"][..]] {
+            let refused = d.cli(args);
+            let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+            assert!(!refused.status.success(), "{backend:?} {args:?}: {stderr}");
+            assert!(stderr.contains("would leave data the loaded packs cannot serve"), "{backend:?}: {stderr}");
+        }
+        assert_eq!(d.dump(), dump, "{backend:?}: nothing written");
+    }
+}
