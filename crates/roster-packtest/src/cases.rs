@@ -74,6 +74,16 @@ pub struct Setting<'a> {
     pub now: i64,
 }
 
+impl Setting<'_> {
+    /// The account a question names, or the file's first.
+    fn account(&self, named: &Option<String>) -> Asked<String> {
+        named
+            .clone()
+            .or_else(|| self.default_account.map(str::to_owned))
+            .ok_or_else(|| "no `account` named and the file has no accounts".to_owned())
+    }
+}
+
 /// Runs `case` on `engine` (the fixtures).
 pub fn run(engine: &Engine, case: &Case, setting: Setting<'_>) -> Outcome {
     match run_checked(engine, case, setting) {
@@ -85,7 +95,7 @@ pub fn run(engine: &Engine, case: &Case, setting: Setting<'_>) -> Outcome {
 type Asked<T> = Result<T, String>;
 
 fn run_checked(engine: &Engine, case: &Case, setting: Setting<'_>) -> Asked<Outcome> {
-    let Setting { default_account, now, .. } = setting;
+    let now = setting.now;
     let questions = [
         case.check.is_some(),
         case.operation.is_some(),
@@ -106,12 +116,7 @@ fn run_checked(engine: &Engine, case: &Case, setting: Setting<'_>) -> Asked<Outc
     if case.actor.is_some() && case.operation.is_none() {
         return Err("`as` names the actor of `do`; a check names its `principal`".into());
     }
-    let account = |named: &Option<String>| -> Asked<String> {
-        named
-            .clone()
-            .or_else(|| default_account.map(str::to_owned))
-            .ok_or_else(|| "no `account` named and the file has no accounts".to_owned())
-    };
+    let account = |named: &Option<String>| setting.account(named);
     let engine: Cow<'_, Engine> = if case.given.is_empty() {
         Cow::Borrowed(engine)
     } else {
@@ -363,12 +368,7 @@ fn operation_word(op: &OperationSpec) -> &'static str {
 /// The engine's operation for a file's, with omitted accounts filled in.
 fn operation(op: &OperationSpec, setting: Setting<'_>) -> Asked<Operation> {
     use OperationSpec as O;
-    let acc = |named: &Option<String>| -> Asked<String> {
-        named
-            .clone()
-            .or_else(|| setting.default_account.map(str::to_owned))
-            .ok_or_else(|| "no `account` named and the file has no accounts".to_owned())
-    };
+    let acc = |named: &Option<String>| setting.account(named);
     Ok(match op {
         O::CreateAccount { id, parent, owner } => {
             // A test file has one pack, the fixtures'.

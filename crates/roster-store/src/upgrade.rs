@@ -112,6 +112,18 @@ pub struct PackChange {
     pub after: (String, String),
 }
 
+impl PackChange {
+    /// The pack's record as it is now.
+    fn record(&self, now: i64) -> pack_record::ActiveModel {
+        pack_record::ActiveModel {
+            id: Set(self.id.clone()),
+            version: Set(self.after.0.clone()),
+            content_hash: Set(self.after.1.clone()),
+            recorded_at: Set(now),
+        }
+    }
+}
+
 /// What an upgrade did, or would do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UpgradeReport {
@@ -206,14 +218,7 @@ impl Store {
         }
         for change in &report.changed {
             pack_record::Entity::delete_by_id(change.id.clone()).exec(&txn).await?;
-            pack_record::Entity::insert(pack_record::ActiveModel {
-                id: Set(change.id.clone()),
-                version: Set(change.after.0.clone()),
-                content_hash: Set(change.after.1.clone()),
-                recorded_at: Set(now),
-            })
-            .exec(&txn)
-            .await?;
+            pack_record::Entity::insert(change.record(now)).exec(&txn).await?;
         }
         txn.commit().await.map_err(crate::store::constraint_or_db)?;
         report.committed = true;
@@ -225,13 +230,7 @@ impl Store {
     /// moment that recorded them first wins, the same values either way.
     async fn record_new_packs(&self, changed: &[PackChange], now: i64) -> Result<()> {
         for change in changed.iter().filter(|c| c.before.is_none()) {
-            let row = pack_record::ActiveModel {
-                id: Set(change.id.clone()),
-                version: Set(change.after.0.clone()),
-                content_hash: Set(change.after.1.clone()),
-                recorded_at: Set(now),
-            };
-            pack_record::Entity::insert(row)
+            pack_record::Entity::insert(change.record(now))
                 .on_conflict(OnConflict::column(pack_record::Column::Id).do_nothing().to_owned())
                 .try_insert()
                 .exec(self.connection())
