@@ -21,7 +21,13 @@ pub(crate) fn new_pack(root: &Path, name: &str) -> Result<()> {
         std::fs::create_dir_all(dir.join(sub)).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let test_file = format!("tests/{name}.test.yaml");
-    let files = [("Cargo.toml", CARGO_TOML), ("src/lib.rs", LIB_RS), ("pack.toml", PACK_TOML), (&test_file, TEST_YAML)];
+    let files = [
+        ("Cargo.toml", CARGO_TOML),
+        ("build.rs", BUILD_RS),
+        ("src/lib.rs", LIB_RS),
+        ("pack.toml", PACK_TOML),
+        (&test_file, TEST_YAML),
+    ];
     for (file, template) in files {
         let path = dir.join(file);
         std::fs::write(&path, template.replace("{name}", name))
@@ -45,22 +51,32 @@ license.workspace = true
 publish.workspace = true
 
 [lib]
-crate-type = ["cdylib"]
+# The cdylib the daemon loads; the rlib gives Rust code and tests the typed names.
+crate-type = ["cdylib", "rlib"]
 
 [dependencies]
 roster-plugin.workspace = true
+
+[build-dependencies]
+roster-packgen.workspace = true
 
 [lints]
 workspace = true
 "#;
 
-const LIB_RS: &str = r#"//! The `{name}` role pack. The rules live in `pack.toml`.
+const BUILD_RS: &str = r#"//! Generates the pack's typed names from `pack.toml` (and fails the build if it is invalid).
 
-fn manifest() -> Result<roster_plugin::PackManifest, roster_plugin::sdk::TomlError> {
-    roster_plugin::sdk::manifest_from_toml(include_str!("../pack.toml"))
+fn main() -> Result<(), roster_packgen::GenError> {
+    roster_packgen::build("pack.toml")
 }
+"#;
 
-roster_plugin::export_pack!(manifest);
+const LIB_RS: &str = r#"//! The `{name}` role pack. The rules live in `pack.toml`; the build turns it into typed
+//! names (`Permission`, `Role`, `ResourceType`, `Pack`) for Rust code and tests.
+
+include!(concat!(env!("OUT_DIR"), "/pack.rs"));
+
+roster_plugin::export_pack!(pack = Pack);
 "#;
 
 const PACK_TOML: &str = include_str!("../templates/pack.toml");

@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod matrix;
 pub mod pack;
 pub mod permset;
+pub mod rolepack;
 pub mod validate;
 
 pub use decision::{Basis, Decision, Explanation, Via};
@@ -19,6 +20,7 @@ pub use engine::{Change, ChangeError, Engine, Plan, QueryError, StalePlan, Subje
 pub use management::{Actor, ManagementError, Operation};
 pub use manifest::{Condition, PackManifest, PermissionRule, Policies, RoleDef, SCHEMA_VERSION};
 pub use pack::Pack;
+pub use rolepack::{CompileError, ManifestError, Permission, Role, RolePack, consistent_manifest};
 pub use validate::{ValidatedPack, ValidationError, ValidationErrors, validate};
 
 /// The version of `roster-core` a plugin was built against; the loader compares majors.

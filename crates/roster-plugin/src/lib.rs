@@ -11,4 +11,7 @@ pub mod loader;
 pub mod sdk;
 
 pub use loader::{LoadedPack, LoaderConfig, PackLoader, PackSource, PluginError, PluginErrorKind, VerifiedPlugin};
+pub use roster_core;
 pub use roster_core::manifest::PackManifest;
+pub use roster_core::{Permission, Role, RolePack};
+pub use sdk::TomlPack;

@@ -1,11 +1,13 @@
-//! The SDK for pack authors: [`export_pack!`](crate::export_pack) turns a function that
-//! builds a [`PackManifest`] into a plugin. Panics inside the builder are caught and
-//! reported as errors (an unwinding panic across `extern "C"` would abort the daemon).
+//! The SDK for pack authors: [`export_pack!`](crate::export_pack) turns any
+//! [`RolePack`] (a [`TomlPack`], a plain [`PackManifest`], the typed pack `roster-packgen`
+//! generates) into a plugin. Only the manifest crosses the boundary, as JSON. Panics inside
+//! the builder are caught and reported as errors (an unwinding panic across `extern "C"`
+//! would abort the daemon).
 
 use std::fmt::Display;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use roster_core::PackManifest;
+use roster_core::{ManifestError, PackManifest, RolePack, consistent_manifest};
 
 use crate::abi::{ManifestOutput, RosterBuffer, STATUS_ERROR, STATUS_OK, STATUS_PANIC};
 
@@ -14,9 +16,57 @@ pub fn manifest_from_toml(text: &str) -> Result<PackManifest, toml::de::Error> {
     toml::from_str(text)
 }
 
-/// Runs `build` and packs its manifest (or its failure) into a [`ManifestOutput`].
-pub fn write_manifest<E: Display>(build: fn() -> Result<PackManifest, E>) -> ManifestOutput {
-    write_output(|| build().map(|manifest| manifest.to_json()).map_err(|e| e.to_string()))
+/// A pack written in TOML (the schema of `config/packs/*.toml`): one implementation of
+/// [`RolePack`], its names the manifest's strings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TomlPack {
+    manifest: PackManifest,
+}
+
+impl TomlPack {
+    /// Reads a pack from its TOML text.
+    pub fn parse(text: &str) -> Result<TomlPack, TomlError> {
+        manifest_from_toml(text).map(|manifest| TomlPack { manifest })
+    }
+}
+
+impl RolePack for TomlPack {
+    type Permission = roster_core::manifest::PermissionDef;
+    type Role = roster_core::RoleDef;
+
+    fn id(&self) -> &str {
+        &self.manifest.id
+    }
+
+    fn version(&self) -> &str {
+        &self.manifest.version
+    }
+
+    fn permissions(&self) -> &[Self::Permission] {
+        &self.manifest.permissions
+    }
+
+    fn roles(&self) -> &[Self::Role] {
+        &self.manifest.roles
+    }
+
+    fn manifest(&self) -> Result<PackManifest, ManifestError> {
+        Ok(self.manifest.clone())
+    }
+}
+
+/// Runs `build` and packs its pack's manifest (or its failure) into a [`ManifestOutput`].
+/// A pack whose typed names disagree with its manifest is an error, not a plugin.
+pub fn write_manifest<P: RolePack, E: Display>(build: fn() -> Result<P, E>) -> ManifestOutput {
+    write_output(|| {
+        let pack = build().map_err(|e| e.to_string())?;
+        consistent_manifest(&pack).map(|manifest| manifest.to_json()).map_err(|e| e.to_string())
+    })
+}
+
+/// Packs one pack value's manifest into a [`ManifestOutput`] (`export_pack!(pack = …)`).
+pub fn write_pack<P: RolePack>(pack: impl FnOnce() -> P) -> ManifestOutput {
+    write_output(|| consistent_manifest(&pack()).map(|manifest| manifest.to_json()).map_err(|e| e.to_string()))
 }
 
 /// Runs `build` and hands its text over as the manifest JSON, unchecked. For plugins that
@@ -59,10 +109,15 @@ pub extern "C" fn free_buffer(buffer: RosterBuffer) {
     drop(unsafe { Vec::from_raw_parts(buffer.ptr, buffer.len, buffer.cap) });
 }
 
-/// Exports a role pack from a cdylib: `roster_plugin::export_pack!(manifest);` where
-/// `fn manifest() -> Result<PackManifest, E>` and `E: Display`.
+/// Exports a role pack from a cdylib, either a value of any [`RolePack`]
+/// (`roster_plugin::export_pack!(pack = StudioPack);`) or a builder
+/// (`roster_plugin::export_pack!(build);` where `fn build() -> Result<P, E>`, `P: RolePack`
+/// and `E: Display`, e.g. [`TomlPack::parse`] of an included `pack.toml`).
 #[macro_export]
 macro_rules! export_pack {
+    (pack = $pack:expr) => {
+        $crate::__export_descriptor!(|| $crate::sdk::write_pack(|| $pack));
+    };
     ($build:path) => {
         $crate::__export_descriptor!(|| $crate::sdk::write_manifest($build));
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use roster_core::Pack;
 use roster_core::manifest::RoleDef;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
     TransactionTrait,
@@ -32,6 +32,17 @@ pub struct PackMigration {
     /// Old permission id → new permission id, in custom roles' rules.
     #[serde(default)]
     pub permissions: BTreeMap<String, String>,
+    /// Old resource type → new resource type: resources are renamed (`old:7` → `new:7`)
+    /// and so is every reference to them (parents, grants, pending invites).
+    #[serde(default)]
+    pub types: BTreeMap<String, String>,
+}
+
+impl PackMigration {
+    /// Whether the table moves anything.
+    fn is_empty(&self) -> bool {
+        self.roles.is_empty() && self.permissions.is_empty() && self.types.is_empty()
+    }
 }
 
 /// What a stored name refers to that is gone.
@@ -89,8 +100,8 @@ impl fmt::Display for Stranded {
             ),
             StrandedKind::ResourceType => write!(
                 f,
-                "pack `{pack}`: resource type `{name}` is gone, but {uses} have it ({accounts}): keep the type in the pack, \
-                 or delete those resources with the old pack first"
+                "pack `{pack}`: resource type `{name}` is gone, but {uses} have it ({accounts}): map it under \
+                 [packs.migrations.{pack}] types = {{ {name} = \"<new type>\" }}, or delete those resources with the old pack first"
             ),
             StrandedKind::RoleIdTaken => write!(
                 f,
@@ -177,7 +188,7 @@ impl Store {
         // Only a start that may move data or audit a changed pack takes the write lock and a
         // revision (which makes followers rebuild and watchers resync); recording packs the
         // first time changes nothing anyone follows.
-        let has_migrations = migrations.values().any(|m| !m.roles.is_empty() || !m.permissions.is_empty());
+        let has_migrations = migrations.values().any(|m| !m.is_empty());
         let pack_changed = changed_packs(self.connection(), packs).await?.iter().any(|c| c.before.is_some());
         let (txn, revision) = if (has_migrations || pack_changed) && !dry_run {
             let lock = self.lock_for_write().await?;
@@ -298,6 +309,7 @@ fn check_migration(pack: Option<&Arc<Pack>>, id: &str, migration: &PackMigration
     for (kind, map, defined) in [
         ("role", &migration.roles, &(|n: &str| pack.role(n).is_some()) as &dyn Fn(&str) -> bool),
         ("permission", &migration.permissions, &|n: &str| pack.permission(n).is_some()),
+        ("resource type", &migration.types, &|n: &str| pack.resource_type(n).is_some()),
     ] {
         for (old, new) in map {
             if !defined(new) {
@@ -418,6 +430,9 @@ async fn migrate<C: ConnectionTrait>(
             .exec(txn)
             .await?;
     }
+    for (old, new) in &migration.types {
+        rename_type(txn, id, old, new, &mut moved).await?;
+    }
     if migration.permissions.is_empty() && migration.roles.is_empty() {
         return Ok(());
     }
@@ -454,6 +469,101 @@ async fn migrate<C: ConnectionTrait>(
         moved(row.account_id, format!("custom role {}", row.role_id), changed);
     }
     Ok(())
+}
+
+/// Renames the resources of type `old` in pack `pack`'s accounts to type `new`, and every
+/// column that names one (a parent, a grant's or a pending invite's resource), counting
+/// the resources renamed per account.
+async fn rename_type<C: ConnectionTrait>(
+    txn: &C,
+    pack: &str,
+    old: &str,
+    new: &str,
+    moved: &mut impl FnMut(String, String, u64),
+) -> Result<()> {
+    let (old_prefix, new_prefix) = (format!("{old}:"), format!("{new}:"));
+    // `i32`: PostgreSQL's `substr` takes `integer`, and a bigint parameter does not cast.
+    let length = i32::try_from(old_prefix.len()).map_err(|_| StoreError::Corrupt("type name".into()))?;
+    let of_type = |column: &'static str| of_type(column, &old_prefix, length);
+    let renamed = |column: &'static str| renamed(column, &new_prefix, length);
+    let counts: Vec<(String, i64)> = resource::Entity::find()
+        .select_only()
+        .column(resource::Column::AccountId)
+        .column_as(resource::Column::Name.count(), "n")
+        .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
+        .filter(of_type("name"))
+        .group_by(resource::Column::AccountId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for (account, n) in counts {
+        moved(account, format!("type {old} → {new} (resources)"), n.unsigned_abs());
+    }
+    // Resource names are keys other rows point at: copy the resources under their new
+    // names (a parent of the old type renamed on the way), point every reference at the
+    // copies, then delete the originals, so no foreign key is ever left dangling.
+    let parent =
+        Expr::case(of_type("parent_name"), renamed("parent_name")).finally(Expr::col(resource::Column::ParentName));
+    let copies = Query::select()
+        .column(resource::Column::AccountId)
+        .expr(renamed("name"))
+        .expr(parent)
+        .column(resource::Column::OwnerId)
+        .column(resource::Column::Seq)
+        .from(resource::Entity)
+        .and_where(resource::Column::AccountId.in_subquery(accounts_of(pack)))
+        .and_where(of_type("name"))
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(resource::Entity)
+        .columns([
+            resource::Column::AccountId,
+            resource::Column::Name,
+            resource::Column::ParentName,
+            resource::Column::OwnerId,
+            resource::Column::Seq,
+        ])
+        .select_from(copies)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .to_owned();
+    txn.execute(&insert).await?;
+    resource::Entity::update_many()
+        .col_expr(resource::Column::ParentName, renamed("parent_name"))
+        .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
+        .filter(of_type("parent_name"))
+        .exec(txn)
+        .await?;
+    grant::Entity::update_many()
+        .col_expr(grant::Column::ResourceName, renamed("resource_name"))
+        .filter(grant::Column::AccountId.in_subquery(accounts_of(pack)))
+        .filter(of_type("resource_name"))
+        .exec(txn)
+        .await?;
+    invite::Entity::update_many()
+        .col_expr(invite::Column::ResourceName, renamed("resource_name"))
+        .filter(invite::Column::AccountId.in_subquery(accounts_of(pack)))
+        .filter(of_type("resource_name"))
+        .exec(txn)
+        .await?;
+    resource::Entity::delete_many()
+        .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
+        .filter(of_type("name"))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `column` names a resource of the type `prefix` (`page:`, `length` bytes) starts.
+/// `substr` reads the same on SQLite and PostgreSQL; a LIKE pattern would need the `_` of
+/// type names escaped.
+fn of_type(column: &'static str, prefix: &str, length: i32) -> Expr {
+    Expr::expr(Func::cust("substr").arg(Expr::col(column)).arg(1).arg(length)).eq(prefix)
+}
+
+/// `column`'s resource name with its type prefix (`length` bytes) replaced by `prefix`.
+fn renamed(column: &'static str, prefix: &str, length: i32) -> Expr {
+    let id = Func::cust("substr").arg(Expr::col(column)).arg(length + 1);
+    Expr::val(prefix).binary(BinOper::Custom("||"), id)
 }
 
 /// A moved membership's `single_holder_role`: the new role for an active holder of a

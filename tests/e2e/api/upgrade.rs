@@ -10,6 +10,7 @@ use super::{add_member, create_account};
 const WIKI_1: &str = include_str!("upgrade/wiki-1.toml");
 const WIKI_2: &str = include_str!("upgrade/wiki-2.toml");
 const WIKI_3: &str = include_str!("upgrade/wiki-3.toml");
+const WIKI_4: &str = include_str!("upgrade/wiki-4.toml");
 
 /// Account `w1` (owner olivia) with an editor, a viewer, an editor by group grant, a
 /// custom role that uses `attachment.view`, a page grant, an attachment and a pending
@@ -43,10 +44,16 @@ fn wiki(backend: &roster_e2e::daemon::Backend) -> Daemon {
 
 /// Every decision about the account's principals on the account and the page.
 fn decisions(d: &Daemon) -> Vec<Value> {
+    decisions_named(d, "page")
+}
+
+/// [`decisions`], with the page's type (and its permissions' prefix) called `page_type`.
+fn decisions_named(d: &Daemon, page_type: &str) -> Vec<Value> {
     let mut checks = Vec::new();
+    let (view, edit, home) = (format!("{page_type}.view"), format!("{page_type}.edit"), format!("{page_type}:home"));
     for principal in ["olivia", "ed", "vic", "gus", "rita"] {
-        for permission in ["page.view", "page.edit", "member.view"] {
-            for resource in [None, Some("page:home")] {
+        for permission in [view.as_str(), edit.as_str(), "member.view"] {
+            for resource in [None, Some(home.as_str())] {
                 checks.push(
                     json!({ "account": "w1", "principal": principal, "permission": permission, "resource": resource }),
                 );
@@ -111,6 +118,64 @@ fn a_renamed_role_is_carried_across_an_upgrade_by_its_migration_and_everyone_kee
         d.restart();
         assert_eq!(decisions(&d), before, "{backend:?}");
         assert_eq!(audit_actions(&d, "/v1/accounts/w1/audit"), trail, "{backend:?}: no second pack.upgrade");
+    }
+}
+
+#[test]
+fn a_renamed_resource_type_is_carried_across_with_its_resources_grants_and_permissions() {
+    for backend in backends() {
+        let mut d = wiki(&backend);
+        // A comment under the page: its parent is renamed with the page.
+        let comment = json!({ "resource": "comment:c1", "parent": "page:home" });
+        let created = d.call("POST", "/v1/accounts/w1/resources", None, Some(comment));
+        assert!(created.status < 300, "{backend:?}: {}", created.text);
+        let on_comment = |d: &Daemon, permission: &str| {
+            let check =
+                json!({ "account": "w1", "principal": "vic", "permission": permission, "resource": "comment:c1" });
+            d.call("POST", "/v1/check", None, Some(check)).json()["allowed"].clone()
+        };
+        assert_eq!(on_comment(&d, "page.edit"), true, "{backend:?}: vic's page grant reaches the comment");
+        let before = decisions_named(&d, "page");
+        assert!(d.stop(), "{backend:?}: clean stop");
+        d.write_toml_pack("wiki.toml", WIKI_4);
+        let refused = d.cli(&["serve"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+        assert!(!refused.status.success(), "{backend:?}: served stranded data");
+        assert!(stderr.contains("resource type `page` is gone, but 1 resources have it (w1)"), "{stderr}");
+        assert!(stderr.contains("[packs.migrations.wiki] types = { page = "), "{backend:?}: the fix: {stderr}");
+
+        d.append_config(
+            "\n[packs.migrations.wiki]\nroles = { editor = \"writer\" }\ntypes = { page = \"article\" }\n\
+             permissions = { \"page.view\" = \"article.view\", \"page.edit\" = \"article.edit\" }\n",
+        );
+        let dry = d.cli(&["packs", "check-upgrade"]);
+        let out = String::from_utf8_lossy(&dry.stdout).into_owned();
+        assert!(dry.status.success(), "{backend:?}: {out}{}", String::from_utf8_lossy(&dry.stderr));
+        assert!(out.contains("type page → article (resources): 1"), "{backend:?}: {out}");
+
+        d.relaunch();
+        assert_eq!(decisions_named(&d, "article"), before, "{backend:?}: the same access on the renamed page");
+        assert_eq!(on_comment(&d, "article.edit"), true, "{backend:?}: the grant still reaches the comment");
+        let moved = d.call("GET", "/v1/accounts/w1/resources/comment/c1", None, None).json();
+        assert_eq!(moved["parent"], "article:home", "{backend:?}: {moved}");
+        let old = d.call("GET", "/v1/accounts/w1/resources/page/home", None, None);
+        assert_eq!(old.status, 404, "{backend:?}: the old name is gone: {}", old.text);
+        let grants = d.call("GET", "/v1/accounts/w1/grants", None, None).json();
+        let on: Vec<&str> = grants["items"]
+            .as_array()
+            .expect("grants")
+            .iter()
+            .filter_map(|g| g["resource"].as_str())
+            .filter(|r| *r != "account")
+            .collect();
+        assert_eq!(on, ["article:home"], "{backend:?}: the page grant follows its page: {grants}");
+        let reader = d.call("GET", "/v1/accounts/w1/roles", None, None).json();
+        assert!(reader.to_string().contains("article.view"), "{backend:?}: custom role rewritten: {reader}");
+        // Idempotent, and the old name is gone everywhere: a restart moves nothing.
+        let trail = audit_actions(&d, "/v1/accounts/w1/audit");
+        d.restart();
+        assert_eq!(audit_actions(&d, "/v1/accounts/w1/audit"), trail, "{backend:?}: no second pack.upgrade");
+        assert_eq!(decisions_named(&d, "article"), before, "{backend:?}");
     }
 }
 

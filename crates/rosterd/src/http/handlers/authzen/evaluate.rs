@@ -11,8 +11,9 @@ use serde_json::json;
 
 use serde_json::value::RawValue;
 
-use super::request::{Action, Entity, Evaluation, Identified, Item, ObjectItem, Semantic};
+use super::request::{Action, Entity, Evaluation, Identified, Item, ObjectItem, Semantic, require_json};
 use super::resolve::{Outcome, Owners, SUBJECT_TYPES, in_sight, place};
+use super::shape::{self, Shaped};
 use super::{content_type, tenant};
 use crate::http::app::App;
 use crate::http::extract::{Ctx, JsonBytes, Params};
@@ -169,10 +170,16 @@ pub(crate) async fn evaluations(
 ) -> Result<Reply, ApiError> {
     let account = params.param("account")?;
     let content_type = content_type(&headers);
-    // One pass reads the items into their fields; a request with an item that does not
-    // read takes the item-by-item path, where that item alone fails.
-    let (body, items): (_, Option<Vec<Result<Item, ApiError>>>) =
-        match Evaluation::<ObjectItem>::parse(content_type, &bytes) {
+    // The common shape (entities and actions only) is read in one scan; any other body in
+    // one serde pass, and one with an item that does not read item by item, where that
+    // item alone fails.
+    let shaped = require_json(content_type).ok().and_then(|()| shape::read(&bytes));
+    let (body, items): (_, Option<Vec<Result<Item, ApiError>>>) = match shaped {
+        Some(Shaped { top, items }) => {
+            let body = Evaluation::of_entities(top.subject, top.action, top.resource);
+            (body, items.map(|items| items.into_iter().map(Ok).collect()))
+        }
+        None => match Evaluation::<ObjectItem>::parse(content_type, &bytes) {
             Ok(typed) => {
                 let (body, items) = typed.split();
                 (body, items.map(|items| items.into_iter().map(|item| item.0.checked()).collect()))
@@ -181,7 +188,8 @@ pub(crate) async fn evaluations(
                 let (body, items) = Evaluation::<&RawValue>::parse(content_type, &bytes)?.split();
                 (body, items.map(|items| items.into_iter().map(Item::parse).collect()))
             }
-        };
+        },
+    };
     let parsed = match items {
         Some(items) if !items.is_empty() => items,
         _ => return single(&app, &ctx, account, &body).await,

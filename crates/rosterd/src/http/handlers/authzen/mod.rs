@@ -7,6 +7,7 @@ pub(crate) mod evaluate;
 mod request;
 mod resolve;
 pub(crate) mod search;
+mod shape;
 
 use std::sync::Arc;
 

@@ -13,7 +13,7 @@ use crate::http::problem::ApiError;
 /// A string of the body, borrowed from it unless it holds escapes (serde's own `Cow`
 /// copies every string).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Text<'a>(Cow<'a, str>);
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
 
 impl std::ops::Deref for Text<'_> {
     type Target = str;
@@ -90,7 +90,12 @@ impl<'a> Entity<'a> {
     }
 }
 
-impl Action<'_> {
+impl<'a> Action<'a> {
+    /// An action with this `name` and no properties.
+    pub(crate) fn named(name: Option<Text<'a>>) -> Action<'a> {
+        Action { name, _properties: None }
+    }
+
     /// The action's `name`, or a 400.
     pub(crate) fn name(&self, field: &str) -> Result<&str, ApiError> {
         required(field, "name", self.name.as_deref())
@@ -181,6 +186,25 @@ impl<'a, I: Deserialize<'a>> Evaluation<'a, I> {
         let evaluation: Evaluation<'a, I> = crate::http::request::json(body)?;
         object("context", evaluation.context)?;
         Ok(evaluation)
+    }
+}
+
+impl<'a> Evaluation<'a, ()> {
+    /// A request of these entities alone: no context, default options, no items.
+    pub(crate) fn of_entities(
+        subject: Option<Entity<'a>>,
+        action: Option<Action<'a>>,
+        resource: Option<Entity<'a>>,
+    ) -> Evaluation<'a, ()> {
+        Evaluation {
+            subject,
+            action,
+            resource,
+            context: None,
+            options: Options::default(),
+            evaluations: None,
+            page: None,
+        }
     }
 }
 
