@@ -2,12 +2,14 @@
 //! decide (checks with their reasons, management outcomes, effective permissions,
 //! lookups, a matrix snapshot) over fixtures (accounts, members, resources, groups,
 //! grants, custom roles), and [`run`] checks every statement against the real engine.
-//! `rosterd packs test` is the command; the format is in `docs/packs.md`.
+//! `rosterd packs test` is the command; the format is in `docs/packs.md`. For a pack's
+//! Rust tests, [`sandbox`] does the same through the pack's typed names.
 
 pub mod cases;
 pub mod file;
 pub mod fixtures;
 pub mod report;
+pub mod sandbox;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -206,15 +206,17 @@ impl Store {
         }
         report.stranded = stranded(&txn, &by_id).await?;
         report.changed = changed_packs(&txn, packs).await?;
-        // Moved rows are committed only if the state they make rebuilds: the stranded list
-        // names what is missing, this catches every other rule a rebuild enforces.
-        if report.stranded.is_empty() && !report.migrated.is_empty() {
+        // Moved rows are committed, and a changed pack served, only if the state rebuilds
+        // under the loaded packs: the stranded list names what is missing, this catches
+        // every other rule a rebuild enforces (a role now grantable only on some types).
+        let pack_changed = report.changed.iter().any(|c| c.before.is_some());
+        if report.stranded.is_empty() && (!report.migrated.is_empty() || pack_changed) {
             let mut engine = roster_core::Engine::new(packs.iter().cloned());
             if let Err(error) = crate::load::load_tables(&txn, &mut engine).await {
                 report.unloadable = Some(error.to_string());
             }
         }
-        let worth_writing = !report.migrated.is_empty() || report.changed.iter().any(|c| c.before.is_some());
+        let worth_writing = !report.migrated.is_empty() || pack_changed;
         if dry_run || !report.stranded.is_empty() || report.unloadable.is_some() || !worth_writing || revision.is_none()
         {
             // Dropping the transaction rolls back the migrations and the revision it took.

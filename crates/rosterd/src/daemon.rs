@@ -167,11 +167,12 @@ pub(crate) async fn upgrade_packs(store: &Store, packs: &[LoadedPack], config: &
     Ok(())
 }
 
-/// Why migrated data was not committed although nothing is missing.
+/// Why the stored data was not served (and migrated data not committed) although nothing
+/// it names is missing.
 pub(crate) fn unloadable_text(error: &str) -> String {
     format!(
-        "the configured migrations would leave data the loaded packs cannot serve ({error}); nothing was changed: \
-         fix the migration table or the pack and start again"
+        "the loaded packs (with the configured migrations) would leave data they cannot serve ({error}); nothing was \
+         changed: fix the migration table or the pack and start again"
     )
 }
 

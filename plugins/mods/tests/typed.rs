@@ -1,20 +1,14 @@
 //! Seed rules of the mods pack through its generated typed names, on `mods.test.yaml`'s team `t`:
 //! no secrets but for Admins, Restricted gets nothing until a permissions group, Managers only invite.
 
-use std::sync::Arc;
-
-use roster_core::engine::MembershipStatus;
-use roster_core::{Actor, Change, Engine, ManagementError, Operation, RolePack, Subject};
+use roster_core::{Operation, Subject};
 use roster_pack_mods::{Pack, Permission, ResourceType, Role};
-
-const NOW: i64 = 1_800_000_000;
+use roster_packtest::sandbox::{Sandbox, assert_lacks};
 
 /// Team `t` with one member per team role, mods m1 and m2, integration i1 and deployments
 /// d1 and d2, as `mods.test.yaml` builds it.
-fn team() -> Engine {
-    let mut engine = Engine::new([Arc::new(Pack.compile().expect("the mods pack compiles"))]);
-    let mut put = |change: Change| engine.apply(change).map(drop).expect("a fixture of mods.test.yaml");
-    put(Change::CreateAccount { id: "t".into(), pack: Pack::ID.into(), parent: None });
+fn team() -> Sandbox {
+    let mut s = Sandbox::new(&Pack);
     let members = [
         ("ada", Role::Admin),
         ("man", Role::Manager),
@@ -22,16 +16,7 @@ fn team() -> Engine {
         ("mem", Role::Member),
         ("rita", Role::Restricted),
     ];
-    for (principal, role) in members {
-        put(Change::PutMembership {
-            account: "t".into(),
-            principal: principal.into(),
-            role: role.into(),
-            external: false,
-            status: MembershipStatus::Active,
-            expires_at: None,
-        });
-    }
+    s.account("t", None).members("t", &members);
     let resources = [
         (ResourceType::Mod, "m1"),
         (ResourceType::Mod, "m2"),
@@ -40,49 +25,35 @@ fn team() -> Engine {
         (ResourceType::Deployment, "d2"),
     ];
     for (ty, id) in resources {
-        put(Change::AddResource { account: "t".into(), resource: ty.resource(id), parent: None, owner: None });
+        s.resource("t", ty.resource(id), None, None);
     }
-    engine
-}
-
-fn can(engine: &Engine, principal: &str, permission: Permission, resource: Option<&str>) -> bool {
-    engine.check("t", principal, permission.id(), resource, NOW).expect("a question about team t").allowed
-}
-
-fn act(engine: &mut Engine, principal: &str, operation: &Operation) -> Result<u64, ManagementError> {
-    engine.execute(&Actor::Principal(principal.into()), operation, NOW)
-}
-
-fn assert_lacks(result: Result<u64, ManagementError>, missing: Permission) {
-    let refused =
-        matches!(&result, Err(ManagementError::MissingPermission { permission, .. }) if permission == missing.id());
-    assert!(refused, "expected a refusal for lacking {missing}, got {result:?}");
+    s
 }
 
 #[test]
 fn no_role_but_admin_sees_an_integration_configurations_secrets() {
-    let engine = team();
+    let s = team();
     let i1 = ResourceType::Integration.resource("i1");
     for principal in ["man", "dev", "mem"] {
-        assert!(can(&engine, principal, Permission::IntegrationView, Some(&i1)), "{principal} views i1");
-        assert!(can(&engine, principal, Permission::IntegrationCall, Some(&i1)), "{principal} calls i1");
-        assert!(!can(&engine, principal, Permission::IntegrationSecretsView, Some(&i1)), "{principal} sees secrets");
+        assert!(s.can("t", principal, Permission::IntegrationView, Some(&i1)), "{principal} views i1");
+        assert!(s.can("t", principal, Permission::IntegrationCall, Some(&i1)), "{principal} calls i1");
+        assert!(!s.can("t", principal, Permission::IntegrationSecretsView, Some(&i1)), "{principal} sees secrets");
     }
-    assert!(can(&engine, "ada", Permission::IntegrationSecretsView, Some(&i1)));
+    assert!(s.can("t", "ada", Permission::IntegrationSecretsView, Some(&i1)));
 }
 
 #[test]
 fn restricted_members_get_nothing_until_a_permissions_group_grants_one_mod() {
-    let mut engine = team();
+    let mut s = team();
     let (m1, m2) = (ResourceType::Mod.resource("m1"), ResourceType::Mod.resource("m2"));
-    assert!(!can(&engine, "rita", Permission::ModView, Some(&m1)));
+    assert!(!s.can("t", "rita", Permission::ModView, Some(&m1)));
     for restricted in [Permission::MarketplaceView, Permission::DeploymentDeactivate, Permission::PageEditorUse] {
-        assert!(!can(&engine, "rita", restricted, None), "rita has {restricted}");
+        assert!(!s.can("t", "rita", restricted, None), "rita has {restricted}");
     }
     let create = Operation::CreateGroup { account: "t".into(), group: "readers".into() };
-    act(&mut engine, "ada", &create).expect("Admins create permission groups");
+    s.act("ada", &create).expect("Admins create permission groups");
     let join = Operation::AddGroupMember { account: "t".into(), group: "readers".into(), principal: "rita".into() };
-    act(&mut engine, "man", &join).expect("Managers add a Restricted member to a permissions group");
+    s.act("man", &join).expect("Managers add a Restricted member to a permissions group");
     let grant = Operation::Grant {
         id: "g-read".into(),
         account: "t".into(),
@@ -91,20 +62,20 @@ fn restricted_members_get_nothing_until_a_permissions_group_grants_one_mod() {
         role: Role::ModViewer.into(),
         expires_at: None,
     };
-    act(&mut engine, "man", &grant).expect("Managers give a permissions group read access to one mod");
-    assert!(can(&engine, "rita", Permission::ModView, Some(&m1)));
-    assert!(!can(&engine, "rita", Permission::ModEdit, Some(&m1)));
-    assert!(!can(&engine, "rita", Permission::ModView, Some(&m2)));
+    s.act("man", &grant).expect("Managers give a permissions group read access to one mod");
+    assert!(s.can("t", "rita", Permission::ModView, Some(&m1)));
+    assert!(!s.can("t", "rita", Permission::ModEdit, Some(&m1)));
+    assert!(!s.can("t", "rita", Permission::ModView, Some(&m2)));
 }
 
 #[test]
 fn managers_invite_team_members_but_only_admins_edit_or_delete_them() {
-    let mut engine = team();
+    let mut s = team();
     let to_developer =
         Operation::ChangeRole { account: "t".into(), principal: "mem".into(), role: Role::Developer.into() };
     let remove = Operation::RemoveMember { account: "t".into(), principal: "mem".into() };
-    assert_lacks(act(&mut engine, "man", &to_developer), Permission::MemberRoleChange);
-    assert_lacks(act(&mut engine, "man", &remove), Permission::MemberRemove);
+    assert_lacks(s.act("man", &to_developer), Permission::MemberRoleChange);
+    assert_lacks(s.act("man", &remove), Permission::MemberRemove);
     let invite = Operation::AddMember {
         account: "t".into(),
         principal: "newbie".into(),
@@ -112,6 +83,6 @@ fn managers_invite_team_members_but_only_admins_edit_or_delete_them() {
         external: false,
         expires_at: None,
     };
-    act(&mut engine, "man", &invite).expect("Managers invite team members");
-    act(&mut engine, "ada", &to_developer).expect("Admins edit a team member's role");
+    s.act("man", &invite).expect("Managers invite team members");
+    s.act("ada", &to_developer).expect("Admins edit a team member's role");
 }

@@ -1,44 +1,19 @@
 //! Seed rules of the studio pack through its generated typed names: every permission and
 //! role below is an enum variant checked by the compiler, not a string.
 
-use std::sync::Arc;
-
-use roster_core::{Actor, Engine, ManagementError, Operation, RolePack};
+use roster_core::{ManagementError, Operation, RolePack};
 use roster_pack_studio::{Pack, Permission, ResourceType, Role};
-
-const NOW: i64 = 1_800_000_000;
+use roster_packtest::sandbox::Sandbox;
 
 /// An engine with the studio pack, account `s1` owned by olivia, one member per role
 /// given, and a studio with a pickaxe mia owns.
-fn studio(members: &[(&str, Role)]) -> Engine {
-    let mut engine = Engine::new([Arc::new(Pack.compile().expect("the studio pack compiles"))]);
-    let mut setup = |operation: Operation| {
-        let described = format!("{operation:?}");
-        engine.execute(&Actor::Service, &operation, NOW).unwrap_or_else(|e| panic!("{described}: {e}"));
-    };
-    setup(Operation::CreateAccount { id: "s1".into(), pack: Pack::ID.into(), parent: None, owner: "olivia".into() });
-    for (principal, role) in members {
-        setup(Operation::AddMember {
-            account: "s1".into(),
-            principal: (*principal).into(),
-            role: Some((*role).into()),
-            external: false,
-            expires_at: None,
-        });
-    }
-    let resource = |name: String, parent: Option<String>, owner: Option<&str>| Operation::CreateResource {
-        account: "s1".into(),
-        resource: name,
-        parent,
-        owner: owner.map(Into::into),
-    };
-    setup(resource(ResourceType::Studio.resource("a"), None, None));
-    setup(resource(ResourceType::Pickaxe.resource("mine"), Some(ResourceType::Studio.resource("a")), Some("mia")));
-    engine
-}
-
-fn can(engine: &Engine, principal: &str, permission: Permission, resource: Option<&str>) -> bool {
-    engine.check("s1", principal, permission.id(), resource, NOW).expect("a question about s1").allowed
+fn studio(members: &[(&str, Role)]) -> Sandbox {
+    let mut s = Sandbox::new(&Pack);
+    let studio = ResourceType::Studio.resource("a");
+    s.account("s1", None).members("s1", &[("olivia", Role::Owner)]).members("s1", members);
+    s.resource("s1", studio.clone(), None, None);
+    s.resource("s1", ResourceType::Pickaxe.resource("mine"), Some(studio), Some("mia"));
+    s
 }
 
 #[test]
@@ -53,27 +28,27 @@ fn the_typed_names_are_the_manifests() {
 
 #[test]
 fn only_the_owner_holds_billing() {
-    let engine = studio(&[("adam", Role::Admin), ("mia", Role::Manager), ("uma", Role::User)]);
-    assert!(can(&engine, "olivia", Permission::BillingManage, None));
+    let s = studio(&[("adam", Role::Admin), ("mia", Role::Manager), ("uma", Role::User)]);
+    assert!(s.can("s1", "olivia", Permission::BillingManage, None));
     for principal in ["adam", "mia", "uma"] {
-        assert!(!can(&engine, principal, Permission::BillingView, None), "{principal} sees billing");
+        assert!(!s.can("s1", principal, Permission::BillingView, None), "{principal} sees billing");
     }
 }
 
 #[test]
 fn managers_manage_pickaxes_but_not_studios_or_subscriptions() {
-    let engine = studio(&[("mia", Role::Manager)]);
+    let s = studio(&[("mia", Role::Manager)]);
     let (studio, pickaxe) = (ResourceType::Studio.resource("a"), ResourceType::Pickaxe.resource("mine"));
-    assert!(can(&engine, "mia", Permission::PickaxeEdit, Some(&pickaxe)));
-    assert!(can(&engine, "mia", Permission::StudioView, Some(&studio)));
-    assert!(!can(&engine, "mia", Permission::StudioEdit, Some(&studio)));
-    assert!(!can(&engine, "mia", Permission::SubscriptionEdit, None));
+    assert!(s.can("s1", "mia", Permission::PickaxeEdit, Some(&pickaxe)));
+    assert!(s.can("s1", "mia", Permission::StudioView, Some(&studio)));
+    assert!(!s.can("s1", "mia", Permission::StudioEdit, Some(&studio)));
+    assert!(!s.can("s1", "mia", Permission::SubscriptionEdit, None));
 }
 
 #[test]
 fn an_admin_cannot_make_a_second_owner() {
-    let mut engine = studio(&[("adam", Role::Admin)]);
+    let mut s = studio(&[("adam", Role::Admin)]);
     let promote = Operation::ChangeRole { account: "s1".into(), principal: "adam".into(), role: Role::Owner.into() };
-    let refused = engine.execute(&Actor::Principal("olivia".into()), &promote, NOW);
+    let refused = s.act("olivia", &promote);
     assert!(matches!(refused, Err(ManagementError::SingleHolderByTransferOnly { .. })), "{refused:?}");
 }

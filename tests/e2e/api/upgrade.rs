@@ -250,8 +250,28 @@ fn a_migration_table_that_would_misplace_data_is_refused_whole_and_writes_nothin
             let refused = d.cli(args);
             let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
             assert!(!refused.status.success(), "{backend:?} {args:?}: {stderr}");
-            assert!(stderr.contains("would leave data the loaded packs cannot serve"), "{backend:?}: {stderr}");
+            assert!(stderr.contains("would leave data they cannot serve"), "{backend:?}: {stderr}");
         }
         assert_eq!(d.dump(), dump, "{backend:?}: nothing written");
+
+        // No name is missing and no migration is configured, but the new version makes
+        // `editor` grantable only on pages while members hold it account-wide: refused
+        // before anything is served or recorded, not a failed snapshot load.
+        let mut d = wiki(&backend);
+        let dump = d.dump();
+        assert!(d.stop(), "{backend:?}: clean stop");
+        let narrower = WIKI_1.replace("version = \"1.0.0\"", "version = \"1.1.0\"").replace(
+            "rank = 50\npermissions = [\"page.view\", \"page.edit\", \"attachment.view\", \"member.view\"]",
+            "rank = 50\npermissions = [\"page.view\", \"page.edit\", \"attachment.view\", \"member.view\"]\ngrantable_on = [\"page\"]",
+        );
+        assert_ne!(narrower, WIKI_1, "the editor role was found");
+        d.write_toml_pack("wiki.toml", &narrower);
+        for args in [&["serve"][..], &["packs", "check-upgrade"][..]] {
+            let refused = d.cli(args);
+            let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+            assert!(!refused.status.success(), "{backend:?} {args:?}: {stderr}");
+            assert!(stderr.contains("would leave data they cannot serve"), "{backend:?} {args:?}: {stderr}");
+        }
+        assert_eq!(d.dump(), dump, "{backend:?}: nothing written, the pack not recorded as served");
     }
 }
