@@ -12,6 +12,7 @@ mod m20261124_000002_audit_heads;
 mod m20261124_000003_invite_pages;
 mod m20261124_000004_change_feed;
 mod m20261204_000001_pack_records;
+mod m20261204_000002_resources_by_parent;
 
 /// Runs Roster's migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_invite_pages::Migration),
             Box::new(m20261124_000004_change_feed::Migration),
             Box::new(m20261204_000001_pack_records::Migration),
+            Box::new(m20261204_000002_resources_by_parent::Migration),
         ]
     }
 }

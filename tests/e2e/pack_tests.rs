@@ -187,10 +187,15 @@ fn manifest_keys() -> Vec<String> {
     manifest.authzen = Some(roster_core::manifest::AuthzenDef {
         actions: [("a".to_owned(), "pickaxe.view".to_owned())].into(),
         owner_property: "owner".into(),
+        action_properties: vec![roster_core::manifest::ActionPropertiesDef {
+            action: "a".into(),
+            properties: [("p".to_owned(), serde_json::json!(true))].into(),
+            permission: "pickaxe.use".into(),
+        }],
     });
     let mut out = Vec::new();
     keys(&serde_json::to_value(&manifest).expect("manifest as JSON"), &mut out);
-    out.retain(|k| k != "a");
+    out.retain(|k| k != "a" && k != "p");
     out.sort();
     out.dedup();
     out

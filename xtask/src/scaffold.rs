@@ -66,8 +66,8 @@ workspace = true
 
 const BUILD_RS: &str = r#"//! Generates the pack's typed names from `pack.toml` (and fails the build if it is invalid).
 
-fn main() -> Result<(), roster_packgen::GenError> {
-    roster_packgen::build("pack.toml")
+fn main() {
+    roster_packgen::build_script("pack.toml");
 }
 "#;
 

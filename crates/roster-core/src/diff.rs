@@ -284,6 +284,14 @@ fn policies(old: &Pack, new: &Pack, add: &mut Add<'_>) {
     for (action, permission) in xb.iter().filter(|(a, _)| !xa.contains_key(*a)) {
         add("authzen", action, format!("action added (`{permission}`)"), false);
     }
+    let by_properties =
+        |p: &Pack| p.manifest().authzen.as_ref().map(|z| z.action_properties.clone()).unwrap_or_default();
+    let (pa, pb) = (by_properties(old), by_properties(new));
+    if pa != pb {
+        // Any change can make a request that asked one permission ask another.
+        let what = format!("action_properties: {} entries -> {}", pa.len(), pb.len());
+        add("authzen", "action_properties", what, true);
+    }
     if old.authzen_owner_property() != new.authzen_owner_property() {
         let what = format!("owner_property `{}` -> `{}`", old.authzen_owner_property(), new.authzen_owner_property());
         add("authzen", "owner_property", what, true);

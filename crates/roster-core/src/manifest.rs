@@ -67,6 +67,23 @@ pub struct AuthzenDef {
     /// principal id or a principal's stored email).
     #[serde(default = "default_owner_property")]
     pub owner_property: String,
+    /// Actions whose properties ask for another permission (`delete` with `soft = true`
+    /// asks `record.soft_delete`), tried in order before `actions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub action_properties: Vec<ActionPropertiesDef>,
+}
+
+/// One `[[authzen.action_properties]]` entry: an action carrying these properties asks
+/// for this permission.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionPropertiesDef {
+    /// The AuthZEN action name.
+    pub action: String,
+    /// Properties the action must carry, each with exactly this JSON value.
+    pub properties: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The permission asked instead of the action's own.
+    pub permission: String,
 }
 
 /// The owner property when a pack names none.

@@ -210,10 +210,23 @@ impl Pack {
         }
     }
 
-    /// The permission an AuthZEN action names: the pack's `[authzen.actions]` entry, else
-    /// the action name itself.
-    pub fn authzen_permission<'a>(&'a self, action: &'a str) -> &'a str {
-        self.manifest.authzen.as_ref().and_then(|a| a.actions.get(action)).map_or(action, String::as_str)
+    /// The permission an AuthZEN action names: the first `[[authzen.action_properties]]`
+    /// entry for it whose properties the action carries (each with the same value), else
+    /// its `[authzen.actions]` entry, else the action name itself.
+    pub fn authzen_permission<'a>(
+        &'a self,
+        action: &'a str,
+        properties: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) -> &'a str {
+        let Some(authzen) = &self.manifest.authzen else { return action };
+        let carried = |entry: &&crate::manifest::ActionPropertiesDef| {
+            entry.action == action
+                && properties.is_some_and(|p| entry.properties.iter().all(|(k, want)| p.get(k) == Some(want)))
+        };
+        if let Some(entry) = authzen.action_properties.iter().find(carried) {
+            return &entry.permission;
+        }
+        authzen.actions.get(action).map_or(action, String::as_str)
     }
 
     /// The AuthZEN actions that name `permission`: its `[authzen.actions]` entries, else

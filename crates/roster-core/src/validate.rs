@@ -300,6 +300,21 @@ fn check_authzen(manifest: &PackManifest, errors: &mut Vec<ValidationError>) {
             });
         }
     }
+    for entry in &authzen.action_properties {
+        if entry.action.trim().is_empty() {
+            errors.push(ValidationError::Empty { field: "authzen.action_properties.action".to_owned() });
+        }
+        // With no properties to match the entry would shadow the action for every request.
+        if entry.properties.is_empty() {
+            errors.push(ValidationError::Empty { field: "authzen.action_properties.properties".to_owned() });
+        }
+        if !manifest.permissions.iter().any(|p| p.id == entry.permission) {
+            errors.push(ValidationError::AuthzenUnknownPermission {
+                action: entry.action.clone(),
+                permission: entry.permission.clone(),
+            });
+        }
+    }
     if authzen.owner_property.trim().is_empty() {
         errors.push(ValidationError::Empty { field: "authzen.owner_property".to_owned() });
     }

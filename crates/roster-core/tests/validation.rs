@@ -200,6 +200,7 @@ fn an_authzen_action_must_name_a_permission_of_the_pack() {
     let table = |actions: &[(&str, &str)], owner: &str| roster_core::manifest::AuthzenDef {
         actions: actions.iter().map(|(a, p)| ((*a).to_owned(), (*p).to_owned())).collect(),
         owner_property: owner.to_owned(),
+        action_properties: Vec::new(),
     };
     let errors = errors_of(|m| m.authzen = Some(table(&[("fly", "item.fly")], "owner")));
     assert!(
@@ -214,8 +215,47 @@ fn an_authzen_action_must_name_a_permission_of_the_pack() {
     let permission = manifest.permissions[0].id.clone();
     manifest.authzen = Some(table(&[("can_do", &permission)], "created_by"));
     let pack = validate(manifest).expect("a table naming the pack's own permission is valid");
-    assert_eq!(pack.authzen_permission("can_do"), permission);
-    assert_eq!(pack.authzen_permission("item.other"), "item.other", "an action without an entry is a permission id");
+    assert_eq!(pack.authzen_permission("can_do", None), permission);
+    assert_eq!(
+        pack.authzen_permission("item.other", None),
+        "item.other",
+        "an action without an entry is a permission id"
+    );
     assert_eq!(pack.authzen_actions(&permission), ["can_do"]);
     assert_eq!(pack.authzen_owner_property(), "created_by");
+}
+
+#[test]
+fn an_action_property_entry_needs_a_known_permission_and_a_property_and_then_chooses_the_permission() {
+    use roster_core::manifest::{ActionPropertiesDef, AuthzenDef};
+    let entry = |properties: &[(&str, serde_json::Value)], permission: &str| ActionPropertiesDef {
+        action: "delete".into(),
+        properties: properties.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+        permission: permission.into(),
+    };
+    let table = |entries: Vec<ActionPropertiesDef>| AuthzenDef {
+        actions: Default::default(),
+        owner_property: "owner".into(),
+        action_properties: entries,
+    };
+    let errors = errors_of(|m| m.authzen = Some(table(vec![entry(&[], "item.gone")])));
+    assert!(errors.contains(&ValidationError::Empty { field: "authzen.action_properties.properties".into() }));
+    assert!(errors.contains(&ValidationError::AuthzenUnknownPermission {
+        action: "delete".into(),
+        permission: "item.gone".into()
+    }));
+    let mut manifest = good();
+    let (soft, hard) = (manifest.permissions[0].id.clone(), manifest.permissions[1].id.clone());
+    let soft_entry = entry(&[("soft", serde_json::json!(true)), ("reason", serde_json::json!("gdpr"))], &soft);
+    manifest.authzen =
+        Some(AuthzenDef { actions: [("delete".to_owned(), hard.clone())].into(), ..table(vec![soft_entry]) });
+    let pack = validate(manifest).expect("valid");
+    let properties = |value: serde_json::Value| value.as_object().cloned();
+    let carried = properties(serde_json::json!({ "soft": true, "reason": "gdpr", "by": "ann" }));
+    assert_eq!(pack.authzen_permission("delete", carried.as_ref()), soft, "every listed property, extra ones ignored");
+    for other in [serde_json::json!({ "soft": true }), serde_json::json!({ "soft": "true", "reason": "gdpr" })] {
+        assert_eq!(pack.authzen_permission("delete", properties(other).as_ref()), hard, "not every property matches");
+    }
+    assert_eq!(pack.authzen_permission("delete", None), hard);
+    assert_eq!(pack.authzen_permission("remove", carried.as_ref()), "remove", "another action is not matched");
 }

@@ -5,10 +5,10 @@
 //!
 //! Used from a build script:
 //!
-//! ```no_run
+//! ```text
 //! // build.rs
-//! fn main() -> Result<(), roster_packgen::GenError> {
-//!     roster_packgen::build("pack.toml")
+//! fn main() {
+//!     roster_packgen::build_script("pack.toml");
 //! }
 //! ```
 //!
@@ -67,11 +67,25 @@ pub enum GenError {
     Generated(#[from] syn::Error),
 }
 
+/// A build script's whole body: [`build`], and on failure the error as the validator
+/// words it (not its `Debug` form) and exit code 1, which fails the build.
+pub fn build_script(manifest: impl AsRef<Path>) {
+    if let Err(error) = build(manifest) {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
+
 /// For a build script: reads `manifest` (relative to the crate's directory), writes the
 /// typed names to `$OUT_DIR/pack.rs` and asks cargo to rerun when the manifest changes.
 pub fn build(manifest: impl AsRef<Path>) -> Result<(), GenError> {
-    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
-    let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from).unwrap_or_default();
+    let var = |name: &str| {
+        std::env::var_os(name).map(PathBuf::from).ok_or_else(|| GenError::Io {
+            path: PathBuf::from(format!("${name}")),
+            source: std::io::Error::other("not set: run from a build script, or call `generate`"),
+        })
+    };
+    let (crate_dir, out_dir) = (var("CARGO_MANIFEST_DIR")?, var("OUT_DIR")?);
     let path = crate_dir.join(manifest.as_ref());
     println!("cargo:rerun-if-changed={}", path.display());
     generate(&path, &out_dir.join("pack.rs"))
@@ -229,7 +243,8 @@ fn variants(what: &str, ids: &[&str]) -> Result<Vec<Ident>, String> {
     for id in ids {
         let name = id.to_upper_camel_case();
         let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-        if !starts_well || name == "Self" || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
+        // `ALL` is the generated list of every variant.
+        if !starts_well || name == "Self" || name == "ALL" || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(format!("{what} `{id}` does not make a Rust name (got `{name}`); rename it"));
         }
         if let Some(other) = seen.insert(name.clone(), id) {
@@ -257,8 +272,10 @@ fn id_enum<'a>(
         .unzip();
     let count = proc_macro2::Literal::usize_unsuffixed(variants.len());
     quote! {
+        // No `Ord`: the order of declaration is not the order of rank, and a comparison
+        // of roles that compiled but read the file order would be a silent bug.
         #[doc = #doc]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum #ty {
             #( #[doc = #docs] #variants, )*
         }

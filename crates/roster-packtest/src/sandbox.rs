@@ -3,6 +3,7 @@
 //! pack's typed names. Setup steps panic naming the step and the reason: this is test
 //! support, and a fixture the engine refuses is a broken test.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use roster_core::engine::MembershipStatus;
@@ -11,18 +12,22 @@ use roster_core::{Actor, Change, Engine, ManagementError, Operation, Permission,
 /// The time every sandbox question and operation is asked at (unix seconds).
 pub const NOW: i64 = 1_800_000_000;
 
-/// An engine holding one pack.
-pub struct Sandbox {
+/// An engine holding one pack `P`; its questions and fixtures take `P`'s own typed names
+/// (another pack's `Permission` does not compile here, even one with the same id).
+pub struct Sandbox<P: RolePack> {
     engine: Engine,
     pack: String,
+    names: PhantomData<fn() -> P>,
 }
 
-impl Sandbox {
+impl<P: RolePack> Sandbox<P> {
     /// An empty engine with `pack`, compiled as the daemon compiles a loaded pack.
     #[track_caller]
-    pub fn new(pack: &impl RolePack) -> Sandbox {
+    pub fn new(pack: &P) -> Sandbox<P> {
         match pack.compile() {
-            Ok(compiled) => Sandbox { pack: pack.id().to_owned(), engine: Engine::new([Arc::new(compiled)]) },
+            Ok(compiled) => {
+                Sandbox { pack: pack.id().to_owned(), engine: Engine::new([Arc::new(compiled)]), names: PhantomData }
+            }
             Err(error) => panic!("pack `{}` does not compile: {error}", pack.id()),
         }
     }
@@ -45,7 +50,7 @@ impl Sandbox {
 
     /// Active members of `account`, each with a role.
     #[track_caller]
-    pub fn members<R: Role>(&mut self, account: &str, members: &[(&str, R)]) -> &mut Self {
+    pub fn members(&mut self, account: &str, members: &[(&str, P::Role)]) -> &mut Self {
         for (principal, role) in members {
             self.put(Change::PutMembership {
                 account: account.into(),
@@ -75,7 +80,7 @@ impl Sandbox {
     /// May `principal` do `permission` in `account` (on `resource`)? A question the engine
     /// cannot answer (an unknown account) panics.
     #[track_caller]
-    pub fn can(&self, account: &str, principal: &str, permission: impl Permission, resource: Option<&str>) -> bool {
+    pub fn can(&self, account: &str, principal: &str, permission: P::Permission, resource: Option<&str>) -> bool {
         match self.engine.check(account, principal, permission.id(), resource, NOW) {
             Ok(decision) => decision.allowed,
             Err(error) => panic!("cannot ask about `{}` in `{account}`: {error}", permission.id()),

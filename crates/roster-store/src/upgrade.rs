@@ -196,7 +196,11 @@ impl Store {
                 i64::try_from(lock.base_revision() + 1).map_err(|_| StoreError::Corrupt("revision".into()))?;
             (lock.into_transaction(), Some(revision))
         } else {
-            (self.connection().begin().await?, None)
+            // No write lock: read one snapshot throughout (PostgreSQL's default would let
+            // each query of the rebuild below see a different one while others write).
+            let isolation = (self.connection().get_database_backend() == DbBackend::Postgres)
+                .then_some(sea_orm::IsolationLevel::RepeatableRead);
+            (self.connection().begin_with_config(isolation, None).await?, None)
         };
         let mut report = UpgradeReport::default();
         for (pack, migration) in migrations {
@@ -326,6 +330,18 @@ fn check_migration(pack: Option<&Arc<Pack>>, id: &str, migration: &PackMigration
                 problems
                     .push(at(format!("{kind} `{new}` is both mapped from `{old}` and mapped on: map each name once")));
             }
+        }
+    }
+    for (old, new) in &migration.types {
+        // A stored name is `type:id` and ids may hold `:`: only a whole type name is one.
+        if !old.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || old.is_empty() {
+            problems.push(at(format!("resource type `{old}` is not a type name")));
+        }
+        // Resources of an account type are accounts, not rows of the resources table.
+        if pack.resource_type(new).is_some_and(|t| pack.types()[usize::from(t)].account) {
+            problems.push(at(format!(
+                "resource type `{old}` maps to `{new}`, an account type: resources cannot become accounts"
+            )));
         }
     }
     problems
@@ -486,21 +502,36 @@ async fn rename_type<C: ConnectionTrait>(
     let (old_prefix, new_prefix) = (format!("{old}:"), format!("{new}:"));
     // `i32`: PostgreSQL's `substr` takes `integer`, and a bigint parameter does not cast.
     let length = i32::try_from(old_prefix.len()).map_err(|_| StoreError::Corrupt("type name".into()))?;
-    let of_type = |column: &'static str| of_type(column, &old_prefix, length);
+    let of_type = |column: &'static str| of_type(column, &old_prefix);
     let renamed = |column: &'static str| renamed(column, &new_prefix, length);
-    let counts: Vec<(String, i64)> = resource::Entity::find()
-        .select_only()
-        .column(resource::Column::AccountId)
-        .column_as(resource::Column::Name.count(), "n")
-        .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
-        .filter(of_type("name"))
-        .group_by(resource::Column::AccountId)
-        .into_tuple()
-        .all(txn)
-        .await?;
-    for (account, n) in counts {
-        moved(account, format!("type {old} → {new} (resources)"), n.unsigned_abs());
+    let mut any = false;
+    for (what, rows) in [
+        (
+            "resources",
+            named_by_account::<resource::Entity, _>(txn, resource::Column::AccountId, "name", pack, &old_prefix)
+                .await?,
+        ),
+        (
+            "grants",
+            named_by_account::<grant::Entity, _>(txn, grant::Column::AccountId, "resource_name", pack, &old_prefix)
+                .await?,
+        ),
+        (
+            "invites",
+            named_by_account::<invite::Entity, _>(txn, invite::Column::AccountId, "resource_name", pack, &old_prefix)
+                .await?,
+        ),
+    ] {
+        for (account, n) in rows {
+            any = true;
+            moved(account, format!("type {old} → {new} ({what})"), n.unsigned_abs());
+        }
     }
+    // Once carried over, nothing names the old type: a later start does no more work.
+    if !any {
+        return Ok(());
+    }
+    refuse_clashes(txn, pack, old, new).await?;
     // Resource names are keys other rows point at: copy the resources under their new
     // names (a parent of the old type renamed on the way), point every reference at the
     // copies, then delete the originals, so no foreign key is ever left dangling.
@@ -555,11 +586,75 @@ async fn rename_type<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Whether `column` names a resource of the type `prefix` (`page:`, `length` bytes) starts.
-/// `substr` reads the same on SQLite and PostgreSQL; a LIKE pattern would need the `_` of
-/// type names escaped.
-fn of_type(column: &'static str, prefix: &str, length: i32) -> Expr {
-    Expr::expr(Func::cust("substr").arg(Expr::col(column)).arg(1).arg(length)).eq(prefix)
+/// Whether `column` names a resource of the type `prefix` (`page:`) starts: a range of
+/// names (`page:` ≤ name < `page;`, `;` the byte after `:`), which the account's index
+/// serves, where `substr` or LIKE (whose `_` would need escaping) would scan.
+fn of_type(column: &'static str, prefix: &str) -> Expr {
+    let end = format!("{};", prefix.trim_end_matches(':'));
+    Expr::col(column).gte(prefix).and(Expr::col(column).lt(end))
+}
+
+/// Per account, the rows of `E` whose `column` names a resource of the type `prefix` starts.
+async fn named_by_account<E: EntityTrait, C: ConnectionTrait>(
+    txn: &C,
+    account: E::Column,
+    column: &'static str,
+    pack: &str,
+    prefix: &str,
+) -> Result<Vec<(String, i64)>> {
+    Ok(E::find()
+        .select_only()
+        .column(account)
+        .column_as(Expr::col(account).count(), "n")
+        .filter(account.in_subquery(accounts_of(pack)))
+        .filter(of_type(column, prefix))
+        .group_by(account)
+        .into_tuple()
+        .all(txn)
+        .await?)
+}
+
+/// (account, name) of pack `pack`'s resources of the type `prefix` starts.
+async fn resources_of_type<C: ConnectionTrait>(txn: &C, pack: &str, prefix: &str) -> Result<Vec<(String, String)>> {
+    Ok(resource::Entity::find()
+        .select_only()
+        .column(resource::Column::AccountId)
+        .column(resource::Column::Name)
+        .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
+        .filter(of_type("name", prefix))
+        .into_tuple()
+        .all(txn)
+        .await?)
+}
+
+/// Refuses a rename whose new names some resources already have (two types merged into
+/// one, or a new type already used under the same ids), naming them: the operator gets
+/// the clashes, not a primary-key error.
+async fn refuse_clashes<C: ConnectionTrait>(txn: &C, pack: &str, old: &str, new: &str) -> Result<()> {
+    let (old_prefix, new_prefix) = (format!("{old}:"), format!("{new}:"));
+    let taken: BTreeSet<(String, String)> = resources_of_type(txn, pack, &new_prefix).await?.into_iter().collect();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let olds = resources_of_type(txn, pack, &old_prefix).await?;
+    let clashes: Vec<String> = olds
+        .into_iter()
+        .filter_map(|(account, name)| {
+            let renamed = format!("{new_prefix}{}", name.strip_prefix(&old_prefix)?);
+            taken.contains(&(account.clone(), renamed.clone())).then(|| format!("{account}/{name} → {renamed}"))
+        })
+        .collect();
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = clashes.iter().map(String::as_str).take(10).collect();
+    let more = if clashes.len() > 10 { format!(" and {} more", clashes.len() - 10) } else { String::new() };
+    Err(StoreError::InvalidWrite(format!(
+        "[packs.migrations.{pack}] types: renaming `{old}` to `{new}` would give {} resource(s) a name another \
+         already has: {}{more}; delete or rename one of each pair with the old pack first",
+        clashes.len(),
+        shown.join(", ")
+    )))
 }
 
 /// `column`'s resource name with its type prefix (`length` bytes) replaced by `prefix`.

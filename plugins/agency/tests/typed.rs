@@ -7,7 +7,7 @@ use roster_packtest::sandbox::{Sandbox, assert_lacks};
 
 /// The agency `ag` with one member per agency role, and its client organisations `c1`
 /// (projects p1, p2, p3) and `c2` (project q1), as `agency.test.yaml` builds them.
-fn agency() -> Sandbox {
+fn agency() -> Sandbox<Pack> {
     let mut s = Sandbox::new(&Pack);
     let agency_staff = [
         ("ann", Role::Administrator),

@@ -7,7 +7,7 @@ use roster_packtest::sandbox::{Sandbox, assert_lacks};
 
 /// Team `t` with one member per team role, mods m1 and m2, integration i1 and deployments
 /// d1 and d2, as `mods.test.yaml` builds it.
-fn team() -> Sandbox {
+fn team() -> Sandbox<Pack> {
     let mut s = Sandbox::new(&Pack);
     let members = [
         ("ada", Role::Admin),

@@ -7,7 +7,7 @@ use roster_packtest::sandbox::{Sandbox, assert_lacks};
 
 /// Account `acme` with one member per staff role and projects p1 and p2, as `staff.test.yaml`
 /// builds it.
-fn acme() -> Sandbox {
+fn acme() -> Sandbox<Pack> {
     let mut s = Sandbox::new(&Pack);
     let members = [
         ("sue", Role::SuperAdmin),

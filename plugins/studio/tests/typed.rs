@@ -7,7 +7,7 @@ use roster_packtest::sandbox::Sandbox;
 
 /// An engine with the studio pack, account `s1` owned by olivia, one member per role
 /// given, and a studio with a pickaxe mia owns.
-fn studio(members: &[(&str, Role)]) -> Sandbox {
+fn studio(members: &[(&str, Role)]) -> Sandbox<Pack> {
     let mut s = Sandbox::new(&Pack);
     let studio = ResourceType::Studio.resource("a");
     s.account("s1", None).members("s1", &[("olivia", Role::Owner)]).members("s1", members);

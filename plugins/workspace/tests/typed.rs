@@ -7,7 +7,7 @@ use roster_packtest::sandbox::{Sandbox, assert_lacks};
 
 /// Tenant `t` (Admin ada, users una, ben and vic): una's workspace w1 with her project p1 and
 /// ben's asset a1 in it, and ada's workspace w2, as `workspace.test.yaml` builds it.
-fn tenant() -> Sandbox {
+fn tenant() -> Sandbox<Pack> {
     let mut s = Sandbox::new(&Pack);
     let members = [("ada", Role::Admin), ("una", Role::User), ("ben", Role::User), ("vic", Role::User)];
     s.account("t", None).members("t", &members);

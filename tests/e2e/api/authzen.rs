@@ -326,10 +326,16 @@ fn certification_searches_with_pagination_to_the_end() {
         assert_eq!(search_all(&d, "resource", &body, 10), ["record-2"]);
         // S3 (4.4.1): actions, named through the pack's action table.
         let body = json!({ "subject": user("alice"), "resource": record("record-1") });
-        // `record.view` has no entry in the table: it is its own action name.
-        assert_eq!(search_all(&d, "action", &body, 1), ["create", "read", "record.view", "write"]);
+        // `record.view` has no entry in the table: it is its own action name; so is
+        // `record.soft_delete`, which `delete` asks only with `soft: true` (an action search
+        // carries no properties, and plain `delete` is denied).
+        assert_eq!(
+            search_all(&d, "action", &body, 1),
+            ["create", "read", "record.soft_delete", "record.view", "write"]
+        );
         let body = json!({ "subject": user("olivia"), "resource": record("record-1") });
-        assert_eq!(search_all(&d, "action", &body, 2), ["create", "delete", "read", "record.view", "write"]);
+        let all = ["create", "delete", "read", "record.soft_delete", "record.view", "write"];
+        assert_eq!(search_all(&d, "action", &body, 2), all);
         // 4.6: unknown ids and types are empty results.
         let empty = [
             ("action", json!({ "subject": user("nonexistent-user"), "resource": record("record-1") })),
@@ -512,12 +518,32 @@ fn certification_properties_decisions_come_from_stored_roles_not_from_the_reques
     // A role claimed in the request grants nothing: Alice "admin" still may not.
     let claimed = json!({ "type": "user", "id": "alice", "properties": { "role": "admin" } });
     assert!(!decision(&d, json!({ "subject": claimed, "action": action("write"), "resource": archived })));
-    // Action properties are not read: `delete` is one permission, which a reader lacks
-    // whether or not the delete is soft (so scenario 2.2.6 is not met; 2.2.7 is).
-    for soft in [true, false] {
-        let delete = json!({ "name": "delete", "properties": { "soft": soft } });
-        assert!(!decision(&d, json!({ "subject": user("alice"), "action": delete, "resource": record("record-1") })));
+    // Rules 7 and 8 (2.2.6, 2.2.7): the action's properties choose the permission asked
+    // (`[[authzen.action_properties]]`): a soft delete asks `record.soft_delete`, which
+    // readers hold; any other delete asks `record.delete`, which they do not.
+    for (properties, expected) in [
+        (json!({ "soft": true }), true),
+        (json!({ "soft": false }), false),
+        (json!({ "soft": "true" }), false),
+        (json!({}), false),
+    ] {
+        let delete = json!({ "name": "delete", "properties": properties });
+        let asked = json!({ "subject": user("alice"), "action": delete, "resource": record("record-1") });
+        assert_eq!(decision(&d, asked), expected, "delete with {properties}");
     }
+    let plain = json!({ "subject": user("alice"), "action": action("delete"), "resource": record("record-1") });
+    assert!(!decision(&d, plain), "a delete without properties is a hard delete");
+    // The same in a batch, as an item's override, and in a subject search.
+    let answers = decisions(
+        &d,
+        json!({ "subject": user("alice"), "resource": record("record-1"),
+                "evaluations": [{ "action": { "name": "delete", "properties": { "soft": true } } },
+                                { "action": { "name": "delete", "properties": { "soft": false } } }] }),
+    );
+    assert_eq!(bools(&answers), [Some(true), Some(false)]);
+    let soft = json!({ "name": "delete", "properties": { "soft": true } });
+    let body = json!({ "subject": { "type": "user" }, "action": soft, "resource": record("record-1") });
+    assert!(search_all(&d, "subject", &body, 10).contains(&"alice".to_owned()));
 }
 
 /// The README's AuthZEN calls, on a studio account where Adam is an Admin.

@@ -254,6 +254,30 @@ fn a_migration_table_that_would_misplace_data_is_refused_whole_and_writes_nothin
         }
         assert_eq!(d.dump(), dump, "{backend:?}: nothing written");
 
+        // Merging type `attachment` into `page` where both have an `home`: refused naming the
+        // pair, not a primary-key error, in serve and in the dry run; nothing written.
+        let mut d = wiki(&backend);
+        let clash = d.call("POST", "/v1/accounts/w1/resources", None, Some(json!({ "resource": "attachment:home" })));
+        assert!(clash.status < 300, "{backend:?}: {}", clash.text);
+        let dump = d.dump();
+        assert!(d.stop(), "{backend:?}: clean stop");
+        let merged = WIKI_2.replace("[[resource_types]]\nname = \"attachment\"\nparent = \"space\"\n", "");
+        assert_ne!(merged, WIKI_2, "the attachment type was found");
+        d.write_toml_pack("wiki.toml", &merged);
+        d.append_config(
+            "\n[packs.migrations.wiki]\nroles = { editor = \"writer\" }\ntypes = { attachment = \"page\" }\n",
+        );
+        for args in [&["serve"][..], &["packs", "check-upgrade"][..]] {
+            let refused = d.cli(args);
+            let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+            assert!(!refused.status.success(), "{backend:?} {args:?}: {stderr}");
+            assert!(
+                stderr.contains("would give 1 resource(s) a name another already has: w1/attachment:home → page:home"),
+                "{backend:?} {args:?}: {stderr}"
+            );
+        }
+        assert_eq!(d.dump(), dump, "{backend:?}: nothing written");
+
         // No name is missing and no migration is configured, but the new version makes
         // `editor` grantable only on pages while members hold it account-wide: refused
         // before anything is served or recorded, not a failed snapshot load.

@@ -27,7 +27,8 @@ pub(crate) struct EntityDoc {
     properties: Option<Map<String, Value>>,
 }
 
-/// An action: a name from the pack's `[authzen.actions]`, or a permission id.
+/// An action: a name from the pack's `[authzen.actions]`, or a permission id; its
+/// `properties` can select another permission (the pack's `[[authzen.action_properties]]`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ActionDoc {
     name: String,

@@ -24,6 +24,7 @@ use crate::http::problem::ApiError;
 struct Question<'q> {
     subject: Identified<'q>,
     action: &'q str,
+    action_properties: Option<&'q serde_json::Map<String, serde_json::Value>>,
     resource: Identified<'q>,
 }
 
@@ -35,9 +36,11 @@ impl<'q> Question<'q> {
         resource: Option<&'q Entity<'q>>,
     ) -> Result<Question<'q>, ApiError> {
         let missing = |field: &str| ApiError::invalid(format!("{field}: required"));
+        let action = action.ok_or_else(|| missing("action"))?;
         Ok(Question {
             subject: subject.ok_or_else(|| missing("subject"))?.identified("subject")?,
-            action: action.ok_or_else(|| missing("action"))?.name("action")?,
+            action: action.name("action")?,
+            action_properties: action.properties.as_ref(),
             resource: resource.ok_or_else(|| missing("resource"))?.identified("resource")?,
         })
     }
@@ -61,7 +64,7 @@ fn answer(
     explain: bool,
 ) -> Result<Outcome, ApiError> {
     let actor = ctx.caller.actor();
-    let Question { subject, action, resource } = question;
+    let Question { subject, action, action_properties, resource } = question;
     // A principal evaluates only for itself, whatever the type it names itself with.
     if let Actor::Principal(me) = &actor
         && (subject.id != me.as_str() || !SUBJECT_TYPES.contains(&subject.ty))
@@ -74,7 +77,7 @@ fn answer(
             format!("subject type `{}` is not a principal (user or principal)", subject.ty),
         ));
     }
-    let permission = pack.authzen_permission(action);
+    let permission = pack.authzen_permission(action, *action_properties);
     // The platform's plain question about a stored resource, asked once: the engine finds
     // the account, permission and resource itself (the common case for a backend PEP).
     // Anything else it cannot answer outright (a resource it does not store, an unknown

@@ -61,9 +61,9 @@ pub(crate) struct Entity<'a> {
 pub(crate) struct Action<'a> {
     #[serde(borrow, default)]
     pub(crate) name: Option<Text<'a>>,
-    /// Read for its type only: no permission depends on an action's properties.
-    #[serde(default, rename = "properties")]
-    _properties: Option<Map<String, Value>>,
+    /// Matched against the pack's `[[authzen.action_properties]]`.
+    #[serde(default)]
+    pub(crate) properties: Option<Map<String, Value>>,
 }
 
 /// An entity whose `type` and `id` are both present.
@@ -93,7 +93,7 @@ impl<'a> Entity<'a> {
 impl<'a> Action<'a> {
     /// An action with this `name` and no properties.
     pub(crate) fn named(name: Option<Text<'a>>) -> Action<'a> {
-        Action { name, _properties: None }
+        Action { name, properties: None }
     }
 
     /// The action's `name`, or a 400.

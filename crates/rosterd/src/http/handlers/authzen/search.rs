@@ -72,7 +72,8 @@ pub(crate) async fn subject(
     let account = params.param("account")?;
     let body = body(&headers, &bytes).await?;
     let ty = body.subject.as_ref().ok_or_else(|| missing("subject"))?.ty("subject")?;
-    let action = body.action.as_ref().ok_or_else(|| missing("action"))?.name("action")?;
+    let action_entity = body.action.as_ref().ok_or_else(|| missing("action"))?;
+    let action = action_entity.name("action")?;
     let resource = body.resource.as_ref().ok_or_else(|| missing("resource"))?.identified("resource")?;
     let pack = tenant(&app, &ctx, account).await?;
     let owners = Owners::look_up(&app, &pack, std::iter::once(resource)).await?;
@@ -82,7 +83,7 @@ pub(crate) async fn subject(
     if !ctx.caller.is_platform() {
         engine.require_read(&actor, account, None, Some("member.view"), ctx.now)?;
     }
-    let permission = pack.authzen_permission(action);
+    let permission = pack.authzen_permission(action, action_entity.properties.as_ref());
     let mut ids = Vec::new();
     if SUBJECT_TYPES.contains(&ty)
         && pack.permission(permission).is_some()
@@ -115,12 +116,13 @@ pub(crate) async fn resource(
     let account = params.param("account")?;
     let body = body(&headers, &bytes).await?;
     let subject = body.subject.as_ref().ok_or_else(|| missing("subject"))?.identified("subject")?;
-    let action = body.action.as_ref().ok_or_else(|| missing("action"))?.name("action")?;
+    let action_entity = body.action.as_ref().ok_or_else(|| missing("action"))?;
+    let action = action_entity.name("action")?;
     let ty = body.resource.as_ref().ok_or_else(|| missing("resource"))?.ty("resource")?;
     only_self(&ctx, subject.id)?;
     let pack = tenant(&app, &ctx, account).await?;
     let engine = app.engine.read().await;
-    let permission = pack.authzen_permission(action);
+    let permission = pack.authzen_permission(action, action_entity.properties.as_ref());
     let mut ids = Vec::new();
     if SUBJECT_TYPES.contains(&subject.ty)
         && let Some(type_index) = pack.resource_type(ty)
