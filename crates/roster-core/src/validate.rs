@@ -91,6 +91,14 @@ pub enum ValidationError {
         /// The permission.
         permission: String,
     },
+    /// An `[[authzen.action_properties]]` entry names a permission the pack does not define.
+    #[error("authzen.action_properties: the entry for action `{action}` names unknown permission `{permission}`")]
+    AuthzenPropertiesUnknownPermission {
+        /// The AuthZEN action name.
+        action: String,
+        /// The permission it names.
+        permission: String,
+    },
     /// The `[authzen]` table maps an action to a permission the pack does not define.
     #[error("authzen.actions: action `{action}` maps to unknown permission `{permission}`")]
     AuthzenUnknownPermission {
@@ -191,7 +199,7 @@ pub fn validate(manifest: PackManifest) -> Result<ValidatedPack, ValidationError
 }
 
 /// Whether `id` is 1–64 chars of `[a-z0-9_-]` starting with a letter.
-fn is_slug(id: &str) -> bool {
+pub fn is_slug(id: &str) -> bool {
     let mut chars = id.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
         && id.len() <= 64
@@ -309,7 +317,7 @@ fn check_authzen(manifest: &PackManifest, errors: &mut Vec<ValidationError>) {
             errors.push(ValidationError::Empty { field: "authzen.action_properties.properties".to_owned() });
         }
         if !manifest.permissions.iter().any(|p| p.id == entry.permission) {
-            errors.push(ValidationError::AuthzenUnknownPermission {
+            errors.push(ValidationError::AuthzenPropertiesUnknownPermission {
                 action: entry.action.clone(),
                 permission: entry.permission.clone(),
             });

@@ -240,7 +240,7 @@ fn an_action_property_entry_needs_a_known_permission_and_a_property_and_then_cho
     };
     let errors = errors_of(|m| m.authzen = Some(table(vec![entry(&[], "item.gone")])));
     assert!(errors.contains(&ValidationError::Empty { field: "authzen.action_properties.properties".into() }));
-    assert!(errors.contains(&ValidationError::AuthzenUnknownPermission {
+    assert!(errors.contains(&ValidationError::AuthzenPropertiesUnknownPermission {
         action: "delete".into(),
         permission: "item.gone".into()
     }));

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use roster_core::engine::MembershipStatus;
 use roster_core::{Actor, Change, Engine, ManagementError, Operation, Permission, Role, RolePack};
 
-/// The time every sandbox question and operation is asked at (unix seconds).
-pub const NOW: i64 = 1_800_000_000;
+/// The time every sandbox question and operation is asked at (unix seconds): a test
+/// file's default `now`.
+pub const NOW: i64 = crate::file::DEFAULT_NOW;
 
 /// An engine holding one pack `P`; its questions and fixtures take `P`'s own typed names
 /// (another pack's `Permission` does not compile here, even one with the same id).

@@ -334,7 +334,7 @@ fn check_migration(pack: Option<&Arc<Pack>>, id: &str, migration: &PackMigration
     }
     for (old, new) in &migration.types {
         // A stored name is `type:id` and ids may hold `:`: only a whole type name is one.
-        if !old.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || old.is_empty() {
+        if !roster_core::validate::is_slug(old) {
             problems.push(at(format!("resource type `{old}` is not a type name")));
         }
         // Resources of an account type are accounts, not rows of the resources table.
@@ -586,12 +586,14 @@ async fn rename_type<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Whether `column` names a resource of the type `prefix` (`page:`) starts: a range of
-/// names (`page:` ≤ name < `page;`, `;` the byte after `:`), which the account's index
-/// serves, where `substr` or LIKE (whose `_` would need escaping) would scan.
+/// Whether `column` names a resource of the type `prefix` (`page:`) starts. `substr`
+/// compares bytes on SQLite and PostgreSQL alike; a range (`page:` ≤ name < `page;`)
+/// would follow the database's collation, under which `;` may sort before `:`, and LIKE
+/// would need the `_` of type names escaped.
 fn of_type(column: &'static str, prefix: &str) -> Expr {
-    let end = format!("{};", prefix.trim_end_matches(':'));
-    Expr::col(column).gte(prefix).and(Expr::col(column).lt(end))
+    // Type names are short slugs: the length always fits.
+    let length = i32::try_from(prefix.len()).unwrap_or(i32::MAX);
+    Expr::expr(Func::cust("substr").arg(Expr::col(column)).arg(1).arg(length)).eq(prefix)
 }
 
 /// Per account, the rows of `E` whose `column` names a resource of the type `prefix` starts.

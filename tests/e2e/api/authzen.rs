@@ -278,6 +278,20 @@ fn certification_batch_defaults_overrides_and_item_errors() {
             let r = post(&d, &format!("{PDP}/evaluations"), &body);
             assert_eq!(r.json(), json!({ "decision": true }), "{}", r.text);
         }
+        // More items than `server.batch_limit` (1000): a 400 naming the limit, in the
+        // common shape and in any other (a flood of `{}` is refused before it is read into
+        // structs), and exactly the limit is answered.
+        let item = json!({ "subject": user("alice"), "action": action("read"), "resource": record("record-1") });
+        let with_context = json!({ "context": {} });
+        for (shape, one) in [("common", item.clone()), ("empty", json!({})), ("other", with_context)] {
+            let body = json!({ "subject": user("alice"), "action": action("read"), "resource": record("record-1"),
+                               "evaluations": vec![one; 1001] });
+            let r = post(&d, &format!("{PDP}/evaluations"), &body);
+            assert_eq!(r.status, 400, "{backend:?} {shape}: {}", r.text);
+            assert!(r.text.contains("at most 1000 per request, got 1001"), "{backend:?} {shape}: {}", r.text);
+        }
+        let r = post(&d, &format!("{PDP}/evaluations"), &json!({ "evaluations": vec![item; 1000] }));
+        assert_eq!(r.json()["evaluations"].as_array().map(Vec::len), Some(1000), "{backend:?}");
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use serde_json::value::RawValue;
 
-use super::request::{Action, Entity, Evaluation, Identified, Item, ObjectItem, Semantic, require_json};
+use super::request::{Action, Entity, Evaluation, Identified, Item, Semantic, require_json};
 use super::resolve::{Outcome, Owners, SUBJECT_TYPES, in_sight, place};
 use super::shape::{self, Shaped};
 use super::{content_type, tenant};
@@ -173,36 +173,34 @@ pub(crate) async fn evaluations(
 ) -> Result<Reply, ApiError> {
     let account = params.param("account")?;
     let content_type = content_type(&headers);
-    // The common shape (entities and actions only) is read in one scan; any other body in
-    // one serde pass, and one with an item that does not read item by item, where that
-    // item alone fails.
-    let shaped = require_json(content_type).ok().and_then(|()| shape::read(&bytes));
+    let limit = app.limits.batch;
+    let too_many = |n: usize| ApiError::invalid(format!("evaluations: at most {limit} per request, got {n}"));
+    // The common shape (entities and actions only, at most `limit` items) is read in one
+    // scan. Any other body is read with its items captured raw (a few bytes each, however
+    // many are sent), counted against the limit, then read one by one, so a bad item
+    // fails alone and a flood of tiny items is refused before it is read into structs.
+    let shaped = require_json(content_type).ok().and_then(|()| shape::read(&bytes, limit));
     let (body, items): (_, Option<Vec<Result<Item, ApiError>>>) = match shaped {
         Some(Shaped { top, items }) => {
             let body = Evaluation::of_entities(top.subject, top.action, top.resource);
             (body, items.map(|items| items.into_iter().map(Ok).collect()))
         }
-        None => match Evaluation::<ObjectItem>::parse(content_type, &bytes) {
-            Ok(typed) => {
-                let (body, items) = typed.split();
-                (body, items.map(|items| items.into_iter().map(|item| item.0.checked()).collect()))
+        None => {
+            let (body, items) = Evaluation::<&RawValue>::parse(content_type, &bytes)?.split();
+            if let Some(items) = &items
+                && items.len() > limit
+            {
+                return Err(too_many(items.len()));
             }
-            Err(_) => {
-                let (body, items) = Evaluation::<&RawValue>::parse(content_type, &bytes)?.split();
-                (body, items.map(|items| items.into_iter().map(Item::parse).collect()))
-            }
-        },
+            (body, items.map(|items| items.into_iter().map(Item::parse).collect()))
+        }
     };
     let parsed = match items {
         Some(items) if !items.is_empty() => items,
         _ => return single(&app, &ctx, account, &body).await,
     };
-    if parsed.len() > app.limits.batch {
-        return Err(ApiError::invalid(format!(
-            "evaluations: at most {} per request, got {}",
-            app.limits.batch,
-            parsed.len()
-        )));
+    if parsed.len() > limit {
+        return Err(too_many(parsed.len()));
     }
     let pack = tenant(&app, &ctx, account).await?;
     let questions: Vec<Result<Question, ApiError>> = parsed

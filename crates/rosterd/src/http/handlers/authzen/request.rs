@@ -130,8 +130,8 @@ pub(crate) enum Semantic {
 }
 
 /// A decision request, and the top level of an evaluations request (its defaults); its
-/// items are `I`: each as sent ([`RawValue`], read one at a time so a bad item fails
-/// alone) or read in the same pass ([`ObjectItem`]).
+/// items are `I`: each as sent ([`RawValue`], counted against the batch limit, then read
+/// one at a time so a bad item fails alone), or `()` once split off.
 #[derive(Debug, Deserialize)]
 #[serde(bound(deserialize = "I: Deserialize<'de>"))]
 pub(crate) struct Evaluation<'a, I = &'a RawValue> {
@@ -213,27 +213,6 @@ impl<'a, I> Evaluation<'a, I> {
     pub(crate) fn split(self) -> (Evaluation<'a, ()>, Option<Vec<I>>) {
         let Evaluation { subject, action, resource, context, options, evaluations, page } = self;
         (Evaluation { subject, action, resource, context, options, evaluations: None, page }, evaluations)
-    }
-}
-
-/// An item read in the body's own pass, from a JSON object only (serde would also read a
-/// struct from an array, which an AuthZEN item is not).
-#[derive(Debug)]
-pub(crate) struct ObjectItem<'a>(pub(crate) Item<'a>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for ObjectItem<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Objects;
-        impl<'de> serde::de::Visitor<'de> for Objects {
-            type Value = Item<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Item<'de>, M::Error> {
-                Item::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-            }
-        }
-        deserializer.deserialize_map(Objects).map(ObjectItem)
     }
 }
 

@@ -1,5 +1,5 @@
 //! AuthZEN's subject, action and resource mapped onto the engine: a principal, a permission
-//! (through the pack's `[authzen.actions]`), and a stored resource, the account, a child
+//! (through the pack's `[[authzen.action_properties]]` and `[authzen.actions]`), and a stored resource, the account, a child
 //! account, or a resource Roster does not store (decided under its parent, owned by the
 //! principal its owner property names). Anything that maps to nothing is a deny, never an
 //! error; an error is a question the caller may not ask or cannot be read.

@@ -16,14 +16,15 @@ pub(crate) struct Shaped<'a> {
     pub(crate) items: Option<Vec<Item<'a>>>,
 }
 
-/// Reads `body` if it has the common shape.
-pub(crate) fn read(body: &[u8]) -> Option<Shaped<'_>> {
+/// Reads `body` if it has the common shape, with at most `max_items` items (more are left
+/// to the serde path, which refuses them before reading them into structs).
+pub(crate) fn read(body: &[u8], max_items: usize) -> Option<Shaped<'_>> {
     let text = std::str::from_utf8(body).ok()?;
     let mut scan = Scan { text, at: 0 };
     let mut items = None;
     let top = scan.item(|scan, key| match key {
         "evaluations" if items.is_none() => {
-            items = Some(scan.items()?);
+            items = Some(scan.items(max_items)?);
             Some(())
         }
         _ => None,
@@ -112,14 +113,17 @@ impl<'a> Scan<'a> {
         Some(item)
     }
 
-    /// `[item, …]`, items holding no other keys.
-    fn items(&mut self) -> Option<Vec<Item<'a>>> {
+    /// `[item, …]`, at most `max` of them, items holding no other keys.
+    fn items(&mut self, max: usize) -> Option<Vec<Item<'a>>> {
         self.take(b'[')?;
         let mut items = Vec::new();
         if self.took(b']') {
             return Some(items);
         }
         loop {
+            if items.len() == max {
+                return None;
+            }
             items.push(self.item(|_, _| None)?);
             if self.took(b']') {
                 return Some(items);
@@ -153,18 +157,26 @@ fn borrowed(text: &str) -> Text<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::handlers::authzen::request::{Evaluation, ObjectItem};
+    use crate::http::handlers::authzen::request::Evaluation;
 
     /// What the serde path reads from `body`: the top level's three entities and the items.
     fn by_serde(body: &str) -> Option<String> {
-        let evaluation = Evaluation::<ObjectItem>::parse(Some("application/json"), body.as_bytes()).ok()?;
-        let (top, items) = evaluation.split();
+        let evaluation = Evaluation::<&serde_json::value::RawValue>::parse(Some("application/json"), body.as_bytes());
+        let (top, items) = evaluation.ok()?.split();
         let top = Item { subject: top.subject, action: top.action, resource: top.resource, context: None };
-        Some(format!("{top:?} {:?}", items.map(|items| items.into_iter().map(|i| i.0).collect::<Vec<_>>())))
+        let items = items.map(|items| items.into_iter().map(Item::parse).collect::<Result<Vec<_>, _>>());
+        Some(format!("{top:?} {:?}", items.transpose().ok()?))
     }
 
     fn by_shape(body: &str) -> Option<String> {
-        read(body.as_bytes()).map(|shaped| format!("{:?} {:?}", shaped.top, shaped.items))
+        read(body.as_bytes(), 10).map(|shaped| format!("{:?} {:?}", shaped.top, shaped.items))
+    }
+
+    #[test]
+    fn more_items_than_the_limit_are_left_to_the_serde_path() {
+        let items = |n: usize| format!(r#"{{"evaluations":[{}]}}"#, vec!["{}"; n].join(","));
+        assert!(read(items(3).as_bytes(), 3).is_some());
+        assert!(read(items(4).as_bytes(), 3).is_none());
     }
 
     #[test]
