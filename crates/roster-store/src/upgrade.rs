@@ -314,7 +314,12 @@ fn check_migration(pack: Option<&Arc<Pack>>, id: &str, migration: &PackMigration
     let mut problems = Vec::new();
     for (kind, map, defined) in [
         ("role", &migration.roles, &(|n: &str| pack.role(n).is_some()) as &dyn Fn(&str) -> bool),
-        ("permission", &migration.permissions, &|n: &str| pack.permission(n).is_some()),
+        // A custom role's rule may be a wildcard (`page.*`): it names something while any
+        // permission of the pack falls under it.
+        ("permission", &migration.permissions, &|n: &str| {
+            let rule = roster_core::PermissionRule::always(n);
+            pack.permission_ids().iter().any(|p| rule.matches(p))
+        }),
         ("resource type", &migration.types, &|n: &str| pack.resource_type(n).is_some()),
     ] {
         for (old, new) in map {

@@ -135,6 +135,10 @@ fn a_renamed_resource_type_is_carried_across_with_its_resources_grants_and_permi
             d.call("POST", "/v1/check", None, Some(check)).json()["allowed"].clone()
         };
         assert_eq!(on_comment(&d, "page.edit"), true, "{backend:?}: vic's page grant reaches the comment");
+        // A custom role with a wildcard over the renamed permissions.
+        let pager = json!({ "id": "pager", "title": "Pager", "rank": 6, "permissions": ["page.*"] });
+        let created = d.call("POST", "/v1/accounts/w1/roles", None, Some(pager));
+        assert!(created.status < 300, "{backend:?}: {}", created.text);
         let before = decisions_named(&d, "page");
         assert!(d.stop(), "{backend:?}: clean stop");
         d.write_toml_pack("wiki.toml", WIKI_4);
@@ -146,7 +150,7 @@ fn a_renamed_resource_type_is_carried_across_with_its_resources_grants_and_permi
 
         d.append_config(
             "\n[packs.migrations.wiki]\nroles = { editor = \"writer\" }\ntypes = { page = \"article\" }\n\
-             permissions = { \"page.view\" = \"article.view\", \"page.edit\" = \"article.edit\" }\n",
+             permissions = { \"page.view\" = \"article.view\", \"page.edit\" = \"article.edit\", \"page.*\" = \"article.*\" }\n",
         );
         let dry = d.cli(&["packs", "check-upgrade"]);
         let out = String::from_utf8_lossy(&dry.stdout).into_owned();
@@ -170,7 +174,12 @@ fn a_renamed_resource_type_is_carried_across_with_its_resources_grants_and_permi
             .collect();
         assert_eq!(on, ["article:home"], "{backend:?}: the page grant follows its page: {grants}");
         let reader = d.call("GET", "/v1/accounts/w1/roles", None, None).json();
-        assert!(reader.to_string().contains("article.view"), "{backend:?}: custom role rewritten: {reader}");
+        let permissions_of = |id: &str| {
+            let items = reader["items"].as_array().cloned().unwrap_or_default();
+            items.into_iter().find(|r| r["id"] == id).map(|r| r["permissions"].clone())
+        };
+        assert_eq!(permissions_of("reader"), Some(json!(["article.view", "attachment.view"])), "{backend:?}: {reader}");
+        assert_eq!(permissions_of("pager"), Some(json!(["article.view", "article.edit"])), "{backend:?}: the wildcard");
         // Idempotent, and the old name is gone everywhere: a restart moves nothing.
         let trail = audit_actions(&d, "/v1/accounts/w1/audit");
         d.restart();
