@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use roster_core::Pack;
 use roster_core::manifest::RoleDef;
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func, OnConflict, Query};
+use sea_orm::sea_query::{Alias, BinOper, Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityName, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -565,24 +565,20 @@ async fn rename_type<C: ConnectionTrait>(
         .map_err(|e| StoreError::Corrupt(e.to_string()))?
         .to_owned();
     txn.execute(&insert).await?;
-    resource::Entity::update_many()
-        .col_expr(resource::Column::ParentName, renamed("parent_name"))
-        .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
-        .filter(of_type("parent_name"))
-        .exec(txn)
-        .await?;
-    grant::Entity::update_many()
-        .col_expr(grant::Column::ResourceName, renamed("resource_name"))
-        .filter(grant::Column::AccountId.in_subquery(accounts_of(pack)))
-        .filter(of_type("resource_name"))
-        .exec(txn)
-        .await?;
-    invite::Entity::update_many()
-        .col_expr(invite::Column::ResourceName, renamed("resource_name"))
-        .filter(invite::Column::AccountId.in_subquery(accounts_of(pack)))
-        .filter(of_type("resource_name"))
-        .exec(txn)
-        .await?;
+    // Every column that names a resource, pointed at the copies.
+    for (table, column) in [
+        (resource::Entity.table_name(), "parent_name"),
+        (grant::Entity.table_name(), "resource_name"),
+        (invite::Entity.table_name(), "resource_name"),
+    ] {
+        let update = Query::update()
+            .table(Alias::new(table))
+            .value(Alias::new(column), renamed(column))
+            .and_where(Expr::col(Alias::new("account_id")).in_subquery(accounts_of(pack)))
+            .and_where(of_type(column))
+            .to_owned();
+        txn.execute(&update).await?;
+    }
     resource::Entity::delete_many()
         .filter(resource::Column::AccountId.in_subquery(accounts_of(pack)))
         .filter(of_type("name"))
